@@ -1,0 +1,41 @@
+/**
+ * The human-readable report: one line per check, its violations with their JSON paths under it,
+ * and a summary that always states how many images were requested (what a run may have cost).
+ */
+import { formatViolations } from "./matchers.js";
+import type { Check, ContractReport } from "./runner.js";
+
+export interface FormatOptions {
+  /** ANSI colours for a terminal; default off so logs and files stay plain. */
+  color?: boolean;
+  /** Include each check's notes (request ids, tolerated races); default false. */
+  verbose?: boolean;
+}
+
+export function formatReport(report: ContractReport, options: FormatOptions = {}): string {
+  const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const lines: string[] = [];
+  for (const check of report.checks) {
+    const label = checkLabel(check);
+    if (check.skipped) {
+      lines.push(`${paint(33, "-")} ${label} (${check.skipped})`);
+      continue;
+    }
+    const mark = check.ok ? paint(32, "✓") : paint(31, "✗");
+    lines.push(`${mark} ${label} (${check.durationMs} ms)`);
+    if (!check.ok) lines.push(formatViolations(check.violations, "    "));
+    if (options.verbose && check.notes?.length) lines.push(...check.notes.map((n) => `    · ${n}`));
+  }
+  const budget = Number.isFinite(report.maxImages) ? ` (max ${report.maxImages})` : "";
+  const summary =
+    `${report.failed === 0 ? "PASS" : "FAIL"}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` +
+    ` · ${report.imagesRequested} image${report.imagesRequested === 1 ? "" : "s"} requested${budget}` +
+    ` · ${report.baseUrl} · ${(report.durationMs / 1000).toFixed(1)} s`;
+  lines.push("", report.failed === 0 ? paint(32, summary) : paint(31, summary));
+  return lines.join("\n");
+}
+
+/** `status stream · fal-ai/flux-pro/kontext/max`, or just the name for protocol-wide checks. */
+export function checkLabel(check: Check): string {
+  return check.endpoint ? `${check.name} · ${check.endpoint}` : check.name;
+}

@@ -1,0 +1,173 @@
+/**
+ * `validateResponse`: one recorded or live answer checked against the spec, as a list of
+ * violations a person can act on (rule, JSON path, message), never a bare boolean.
+ */
+import { type ValidatedSchemaName, type ValidationIssue, validateSchema } from "@kontext-sdk/schema";
+import { createParser } from "eventsource-parser";
+import { type BodySchema, documentedResponse, type OperationId, specOperations } from "./spec-operations.js";
+
+/** One way an answer (or a conversation) breaks the spec or the queue protocol. */
+export interface Violation {
+  /** Schema keywords appear as `schema:<keyword>` (e.g. `schema:required`); protocol rules by name (e.g. `foreign-origin`). */
+  rule: string;
+  /** JSON path into the body, like `$.images[0].url`; `$` for the answer as a whole. */
+  path: string;
+  message: string;
+  /** The operation the answer belongs to, when there is one. */
+  operationId?: OperationId | string;
+  /** The HTTP status of the answer, when there is one. */
+  status?: number;
+}
+
+/** Headers as a `Headers` object or a plain record (recorded exchanges usually hold the latter). */
+export type HeadersLike = Headers | Record<string, string | string[] | undefined>;
+
+/**
+ * Checks one answer of `operationId` against the spec.
+ * `body` is the parsed JSON body; for the status stream, the raw `text/event-stream` text or an
+ * array of already-parsed events. An undocumented status code is itself a violation.
+ * Pass `headers` to have the content type checked too.
+ */
+export function validateResponse(operationId: OperationId, status: number, body: unknown, headers?: HeadersLike): Violation[] {
+  const op = specOperations.get(operationId);
+  const base = { operationId, status };
+  if (!op) {
+    return [{ ...base, rule: "unknown-operation", path: "$", message: `${operationId} is not an operation of the spec` }];
+  }
+  const documented = documentedResponse(op, status);
+  if (!documented) {
+    const codes = Object.keys(op.responses).join(", ");
+    return [
+      {
+        ...base,
+        rule: "undocumented-status",
+        path: "$",
+        message: `HTTP ${status} is not documented for ${operationId} (documented: ${codes})`,
+      },
+    ];
+  }
+  const mediaTypes = Object.keys(documented.content);
+  if (mediaTypes.length === 0) return [];
+
+  const violations: Violation[] = [];
+  const contentType = headers ? headerValue(headers, "content-type") : undefined;
+  let mediaType = mediaTypes[0]!;
+  if (headers) {
+    const found = mediaTypes.find((m) => sameMediaType(contentType, m));
+    if (found) mediaType = found;
+    else {
+      violations.push({
+        ...base,
+        rule: "content-type",
+        path: "$",
+        message: `content-type ${contentType ?? "(none)"} is not documented for HTTP ${status} of ${operationId} (expected ${mediaTypes.join(" or ")})`,
+      });
+    }
+  }
+  const media = documented.content[mediaType]!;
+  if (media.eventSchema) {
+    const events = Array.isArray(body) ? body : parseEventStream(String(body ?? ""), base, violations);
+    events.forEach((event, index) => {
+      violations.push(...checkBody(media.eventSchema!, event, `$[${index}]`, base));
+    });
+    return violations;
+  }
+  if (media.schema) violations.push(...checkBody(media.schema, body, "$", base));
+  return violations;
+}
+
+/** Reads the JSON events of a `text/event-stream` text; unreadable events become violations. */
+export function parseEventStream(text: string, base: Pick<Violation, "operationId" | "status"> = {}, into: Violation[] = []) {
+  const events: unknown[] = [];
+  const parser = createParser({
+    onEvent(message) {
+      try {
+        events.push(JSON.parse(message.data));
+      } catch {
+        into.push({
+          ...base,
+          rule: "invalid-json",
+          path: `$[${events.length}]`,
+          message: `event ${events.length} is not JSON: ${short(message.data)}`,
+        });
+      }
+    },
+  });
+  parser.feed(text);
+  parser.reset({ consume: true });
+  return events;
+}
+
+function checkBody(schema: BodySchema, value: unknown, root: string, base: Pick<Violation, "operationId" | "status">) {
+  if ("name" in schema) return toViolations(validateSchema(schema.name, value), root, base);
+  // An inline oneOf: exactly one branch must match. When none does, the branch with the fewest
+  // problems is almost always the one the server meant (its `status` const matched), so report those.
+  const results = schema.oneOf.map((name) => ({ name, result: validateSchema(name, value) }));
+  const passing = results.filter((r) => r.result.ok);
+  if (passing.length === 1) return [];
+  if (passing.length > 1) {
+    return [
+      {
+        ...base,
+        rule: "schema:oneOf",
+        path: root,
+        message: `matches more than one of ${passing.map((p) => p.name).join(", ")}`,
+      },
+    ];
+  }
+  const best = results.reduce((a, b) => (issueCount(b.result) < issueCount(a.result) ? b : a));
+  return toViolations(best.result, root, base, best.name);
+}
+
+const issueCount = (r: ReturnType<typeof validateSchema>) => (r.ok ? 0 : r.issues.length);
+
+function toViolations(
+  result: ReturnType<typeof validateSchema>,
+  root: string,
+  base: Pick<Violation, "operationId" | "status">,
+  branch?: ValidatedSchemaName,
+): Violation[] {
+  if (result.ok) return [];
+  return result.issues.map((issue: ValidationIssue) => ({
+    ...base,
+    rule: `schema:${issue.rule}`,
+    path: toJsonPath(issue.path, root),
+    message: branch ? `${issue.message} (as ${branch})` : issue.message,
+  }));
+}
+
+/** `/images/0/url` → `$.images[0].url`; keys that are not identifiers are quoted. */
+export function toJsonPath(pointer: string, root = "$"): string {
+  if (!pointer) return root;
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((raw) => raw.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((acc, key) => {
+      if (/^\d+$/.test(key)) return `${acc}[${key}]`;
+      if (/^[A-Za-z_$][\w$]*$/.test(key)) return `${acc}.${key}`;
+      return `${acc}[${JSON.stringify(key)}]`;
+    }, root);
+}
+
+export function headerValue(headers: HeadersLike, name: string): string | undefined {
+  if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (key.toLowerCase() === lower) return Array.isArray(value) ? value.join(", ") : (value as string | undefined);
+  }
+  return undefined;
+}
+
+function sameMediaType(actual: string | undefined, documented: string): boolean {
+  const bare = actual?.split(";")[0]?.trim().toLowerCase();
+  if (!bare) return false;
+  if (bare === documented) return true;
+  // `application/problem+json` and friends are still JSON when the spec says application/json.
+  return documented === "application/json" && bare.endsWith("+json");
+}
+
+export function short(text: string, max = 80): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
+}
