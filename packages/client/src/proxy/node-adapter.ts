@@ -1,0 +1,146 @@
+// Type-only imports: this module must load in edge runtimes too (the proxy entry re-exports it),
+// so nothing from node:* is imported at run time.
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+export interface NodeHandlerOptions {
+  /**
+   * Build the request URL from `X-Forwarded-Proto` / `X-Forwarded-Host`. Only turn this on behind a
+   * reverse proxy that sets them: the default same-origin check compares `Origin` with this URL.
+   */
+  trustProxy?: boolean;
+}
+
+/** `(req, res, next?)`, usable with `http.createServer` and as Express/Connect middleware. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
+
+/**
+ * Adapts a web-standard handler to `node:http`: the incoming message becomes a `Request` whose body
+ * streams from the socket, and the `Response` body is written out as it arrives (server-sent events
+ * are not held back). A client that disconnects aborts the request's signal. With Express, mount it
+ * before any body parser, or it reuses `req.body` when a parser already consumed the stream.
+ */
+export function toNodeHandler(handler: (request: Request) => Promise<Response>, options: NodeHandlerOptions = {}): NodeHandler {
+  return async (req, res, next) => {
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let bodyAbandoned = false;
+    let response: Response;
+    try {
+      const request = toRequest(req, options, abort.signal, () => {
+        bodyAbandoned = true;
+      });
+      response = await handler(request);
+    } catch (error) {
+      if (next) return next(error);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ detail: "internal error", error_type: "internal_error" }));
+      }
+      return;
+    }
+    await writeResponse(response, res, bodyAbandoned || !req.complete);
+    // A body the handler refused midway (413) is still in flight; dropping the connection after the
+    // answer is cheaper than reading the rest of it.
+    if (bodyAbandoned) req.destroy();
+  };
+}
+
+function toRequest(req: IncomingMessage, options: NodeHandlerOptions, signal: AbortSignal, onAbandon: () => void): Request {
+  const forwarded = (name: string) => {
+    const value = req.headers[name];
+    return (Array.isArray(value) ? value[0] : value)?.split(",")[0]?.trim() || undefined;
+  };
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const protocol = (options.trustProxy && forwarded("x-forwarded-proto")) || (encrypted ? "https" : "http");
+  const host = (options.trustProxy && forwarded("x-forwarded-host")) || req.headers.host || "localhost";
+  // Express strips its mount path from req.url; originalUrl keeps what the client asked for.
+  const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
+  const url = new URL(path, `${protocol}://${host}`);
+
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(":")) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+
+  const method = (req.method ?? "GET").toUpperCase();
+  const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
+  if (method !== "GET" && method !== "HEAD") {
+    const parsed = (req as { body?: unknown }).body;
+    if (parsed !== undefined && req.readableEnded) {
+      // A body parser got there first; hand its result on as bytes.
+      init.body = typeof parsed === "string" || parsed instanceof Uint8Array ? (parsed as BodyInit) : JSON.stringify(parsed);
+      headers.delete("content-length");
+    } else {
+      init.body = streamFrom(req, onAbandon);
+      init.duplex = "half";
+    }
+  }
+  return new Request(url, init);
+}
+
+function streamFrom(req: IncomingMessage, onAbandon: () => void): ReadableStream<Uint8Array> {
+  const iterator = req[Symbol.asyncIterator]() as AsyncIterator<Uint8Array | string>;
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(typeof value === "string" ? encoder.encode(value) : new Uint8Array(value));
+    },
+    cancel() {
+      // Not iterator.return(): that destroys the socket before the 413 can be written.
+      req.pause();
+      onAbandon();
+    },
+  });
+}
+
+async function writeResponse(response: Response, res: ServerResponse, closeAfter: boolean): Promise<void> {
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie?.() ?? [];
+  if (cookies.length) res.setHeader("set-cookie", cookies);
+  if (closeAfter) res.setHeader("connection", "close");
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  // Headers go out now, so an event stream's client sees the 200 before the first event.
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const onClose = () => {
+    reader.cancel().catch(() => {});
+  };
+  res.on("close", onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            res.off("drain", settle);
+            res.off("close", settle);
+            resolve();
+          };
+          res.on("drain", settle);
+          res.on("close", settle);
+        });
+      }
+      if (res.destroyed) break;
+    }
+    res.end();
+  } catch {
+    // The upstream stream broke midway: cut the connection so the client sees an incomplete answer.
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+  }
+}

@@ -1,0 +1,94 @@
+import { type EndpointId, endpoints } from "@kontext-sdk/schema";
+
+/**
+ * The operations the spec defines, recognised from a method and a path relative to an upstream base.
+ * Anything else is refused: the proxy is an allowlist, not a relay.
+ */
+export type Operation =
+  | { kind: "submit"; endpoint: EndpointId; appPath: string }
+  | { kind: "run"; endpoint: EndpointId; appPath: string }
+  | { kind: "status" | "stream" | "result" | "cancel"; appPath: string; requestId: string };
+
+export type OperationKind = Operation["kind"];
+
+/** Which host an operation belongs to: fal's queue host or its synchronous host. */
+export type HostKind = "queue" | "sync";
+
+// fal's request ids are UUIDs. Anything with dots, slashes or percent signs could smuggle
+// another path upstream, so only a conservative alphabet is let through.
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** True for a request id that can be put in an upstream path as is. */
+export function isSafeRequestId(id: unknown): id is string {
+  return typeof id === "string" && REQUEST_ID.test(id);
+}
+
+/** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
+export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((e) => e.appPath))].sort(
+  (a, b) => b.length - a.length,
+);
+
+/**
+ * Matches `method path` against the spec's operations for the allowed endpoints.
+ * `path` is a URL pathname relative to the upstream base (it starts with `/`).
+ */
+export function matchOperation(
+  method: string,
+  path: string,
+  host: HostKind,
+  allowed: ReadonlySet<EndpointId>,
+): Operation | undefined {
+  // Paths are compared as exact strings; any escaping, empty or dot segment is refused outright
+  // rather than normalised, so what is checked is exactly what is sent.
+  if (!path.startsWith("/") || path.includes("%") || path.includes("//") || /\/\.\.?(\/|$)/.test(path)) return undefined;
+  const id = path.slice(1);
+  if (method === "POST" && allowed.has(id as EndpointId)) {
+    const endpoint = id as EndpointId;
+    return { kind: host === "queue" ? "submit" : "run", endpoint, appPath: endpoints[endpoint].appPath };
+  }
+  if (host !== "queue") return undefined;
+  for (const appPath of allowedAppPaths(allowed)) {
+    const prefix = `/${appPath}/requests/`;
+    if (!path.startsWith(prefix)) continue;
+    const [requestId, ...rest] = path.slice(prefix.length).split("/");
+    if (!isSafeRequestId(requestId)) return undefined;
+    const tail = rest.join("/");
+    if (method === "GET" && tail === "") return { kind: "result", appPath, requestId };
+    if (method === "GET" && tail === "status") return { kind: "status", appPath, requestId };
+    if (method === "GET" && tail === "status/stream") return { kind: "stream", appPath, requestId };
+    if (method === "PUT" && tail === "cancel") return { kind: "cancel", appPath, requestId };
+    return undefined;
+  }
+  return undefined;
+}
+
+const appPathCache = new WeakMap<ReadonlySet<EndpointId>, string[]>();
+
+/** The app paths whose status/result/cancel may be read: those of the allowed endpoints only. */
+export function allowedAppPaths(allowed: ReadonlySet<EndpointId>): string[] {
+  let paths = appPathCache.get(allowed);
+  if (!paths) {
+    paths = [...new Set([...allowed].map((e) => endpoints[e].appPath))].sort((a, b) => b.length - a.length);
+    appPathCache.set(allowed, paths);
+  }
+  return paths;
+}
+
+/** The path of a queue operation on `appPath`, as the spec writes it. */
+export function queuePath(appPath: string, requestId: string, kind: "status" | "stream" | "result" | "cancel"): string {
+  const suffix = { status: "/status", stream: "/status/stream", result: "", cancel: "/cancel" }[kind];
+  return `/${appPath}/requests/${requestId}${suffix}`;
+}
+
+/**
+ * The query parameters an operation may carry upstream; everything else is dropped so a caller
+ * cannot reach undocumented behaviour through the proxy. `fal_webhook` is handled by the proxy itself.
+ */
+export function filterQuery(kind: OperationKind, query: URLSearchParams): URLSearchParams {
+  const out = new URLSearchParams();
+  if (kind === "status" || kind === "stream") {
+    const logs = query.get("logs");
+    if (logs !== null && ["0", "1", "true", "false"].includes(logs)) out.set("logs", logs);
+  }
+  return out;
+}
