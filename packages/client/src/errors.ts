@@ -1,0 +1,141 @@
+import type { ValidationIssue } from "@kontext-sdk/schema";
+
+/** The base of every error this package throws on purpose; `instanceof KontextError` catches them all. */
+export class KontextError extends Error {
+  override name = "KontextError";
+}
+
+export interface KontextApiErrorInit {
+  status: number;
+  body: unknown;
+  requestId?: string;
+  errorType?: string;
+  retryable?: boolean;
+}
+
+/** An HTTP answer that was not what the operation expects (non-2xx, or a body that could not be read). */
+export class KontextApiError extends KontextError {
+  override name = "KontextApiError";
+  status: number;
+  body: unknown;
+  requestId?: string;
+  errorType?: string;
+  /** True when asking again may succeed (429/502/503/504, `x-fal-retryable: true`, a garbled body). */
+  retryable: boolean;
+  constructor(message: string, init: KontextApiErrorInit) {
+    super(message);
+    this.status = init.status;
+    this.body = init.body;
+    this.requestId = init.requestId;
+    this.errorType = init.errorType;
+    this.retryable = !!init.retryable;
+  }
+}
+
+/**
+ * Bad input: raised before any network call when the compiled validators reject an input, and for a
+ * 422 from fal (then `status` is 422 and `requestId` is set when fal sent one).
+ */
+export class KontextValidationError extends KontextError {
+  override name = "KontextValidationError";
+  issues: ValidationIssue[];
+  status?: 422;
+  requestId?: string;
+  body?: unknown;
+  constructor(issues: ValidationIssue[], init: { status?: 422; requestId?: string; body?: unknown; prefix?: string } = {}) {
+    super(`${init.prefix ?? "Invalid input"}: ${issues.map((i) => i.message).join("; ") || "rejected"}`);
+    this.issues = issues;
+    this.status = init.status;
+    this.requestId = init.requestId;
+    this.body = init.body;
+  }
+}
+
+/** A `timeout` ran out: the whole job for `subscribe`/`run`, or one HTTP call for the client-wide `timeout`. */
+export class KontextTimeoutError extends KontextError {
+  override name = "KontextTimeoutError";
+  requestId?: string;
+  constructor(message: string, requestId?: string) {
+    super(message);
+    this.requestId = requestId;
+  }
+}
+
+export const isKontextError = (error: unknown): error is KontextError => error instanceof KontextError;
+
+const snippet = (text: string) => {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+};
+
+/**
+ * Reads a failed (or unreadable) response into a typed error. The body is read as text first so an HTML
+ * error page or truncated JSON becomes a message with a short snippet instead of a SyntaxError.
+ */
+export async function errorFromResponse(response: Response, what: string, text?: string): Promise<KontextError> {
+  const h = response.headers;
+  const status = response.status;
+  const requestId = h.get("x-fal-request-id") ?? undefined;
+  if (text === undefined) text = await response.text().catch(() => "");
+  let body: unknown = text;
+  let parsed = false;
+  try {
+    body = JSON.parse(text);
+    parsed = true;
+  } catch {}
+  const detail = parsed && body && typeof body === "object" ? (body as { detail?: unknown }).detail : undefined;
+  if (status === 422) {
+    return new KontextValidationError(issuesFromDetail(detail ?? (parsed ? undefined : snippet(text))), {
+      status,
+      requestId,
+      body,
+      prefix: `${what} rejected the input (422)`,
+    });
+  }
+  const errorType =
+    h.get("x-fal-error-type") ??
+    (parsed && body && typeof body === "object" ? ((body as { error_type?: string }).error_type ?? undefined) : undefined);
+  const retryHeader = h.get("x-fal-retryable");
+  const userTimeout = h.get("x-fal-request-timeout-type") === "user";
+  const retryable =
+    retryHeader != null
+      ? /^(1|true|yes)$/i.test(retryHeader)
+      : !userTimeout && (RETRYABLE_STATUSES.includes(status) || (response.ok && !parsed));
+  const reason =
+    typeof detail === "string"
+      ? detail
+      : parsed
+        ? ((body as { message?: string } | null)?.message ?? (detail === undefined ? snippet(text) : JSON.stringify(detail)))
+        : text
+          ? `unreadable body: ${snippet(text)}`
+          : response.statusText || "empty body";
+  return new KontextApiError(`${what} failed with HTTP ${status}${errorType ? ` (${errorType})` : ""}: ${reason}`, {
+    status,
+    body,
+    requestId,
+    errorType,
+    retryable,
+  });
+}
+
+export const RETRYABLE_STATUSES = [429, 502, 503, 504];
+
+/** fal's 422 `detail`: an array of `{loc, msg, type, input?}`, or (tolerated) a plain string. */
+export function issuesFromDetail(detail: unknown): ValidationIssue[] {
+  if (!Array.isArray(detail)) {
+    const message = typeof detail === "string" ? detail : "the input was rejected";
+    return [{ path: "", field: "", value: undefined, rule: "server", message }];
+  }
+  return detail.map((item: { loc?: unknown; msg?: unknown; type?: unknown; input?: unknown }) => {
+    const loc = (Array.isArray(item?.loc) ? item.loc : []).filter((p, i) => !(i === 0 && p === "body"));
+    const field = loc.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : `${p}`), "");
+    const msg = typeof item?.msg === "string" ? item.msg : "is invalid";
+    return {
+      path: loc.length ? `/${loc.join("/")}` : "",
+      field,
+      value: item?.input,
+      rule: typeof item?.type === "string" ? item.type : "server",
+      message: field ? `${field}: ${msg}` : msg,
+    };
+  });
+}

@@ -1,0 +1,60 @@
+/** How failed HTTP calls are retried. Every field has a default; `retry: false` turns retries off. */
+export interface RetryOptions {
+  /** Retries after the first try. Default 3. */
+  maxRetries: number;
+  /** First backoff in ms; doubles each retry. Default 500. */
+  baseDelay: number;
+  /** Cap on one wait in ms, `Retry-After` included. Default 15000. */
+  maxDelay: number;
+  /** HTTP statuses worth another try. Default 429, 502, 503, 504. */
+  statuses: number[];
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxRetries: 3, baseDelay: 500, maxDelay: 15_000, statuses: [429, 502, 503, 504] };
+
+/**
+ * The wait before retry number `attempt` (0-based): exponential, with "equal jitter" (half fixed, half
+ * random) so a burst of clients that failed together does not come back together, and never shorter
+ * than the server's `Retry-After` (seconds or an HTTP date), all capped at `maxDelay`.
+ */
+export function retryDelay(options: RetryOptions, attempt: number, retryAfter?: string | null): number {
+  const exp = Math.min(options.maxDelay, options.baseDelay * 2 ** attempt);
+  let wait = exp / 2 + (Math.random() * exp) / 2;
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+    if (ms > wait) wait = ms;
+  }
+  return Math.min(wait, options.maxDelay);
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * True only when the connection was refused, i.e. the request provably never reached a server. This is
+ * the one transport error after which a submit may be sent again without risking a second job. Node's
+ * fetch reports it as `TypeError: fetch failed` with the code on `cause` (or on an AggregateError's
+ * `errors` when several addresses were tried); browsers do not say, so they never retry a submit.
+ */
+export function isConnectionRefused(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== "object" || depth > 8) return false;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (e.code === "ECONNREFUSED") return true;
+  if (Array.isArray(e.errors) && e.errors.length && e.errors.every((x) => isConnectionRefused(x, depth + 1))) return true;
+  return isConnectionRefused(e.cause, depth + 1);
+}
