@@ -1,0 +1,120 @@
+/**
+ * Where requests go and with which key: `--key`/`FAL_KEY`, `--base-url` and `--auth-scheme` for
+ * fal-compatible gateways, and, with neither a key nor a base URL, the mock server started
+ * in-process so that the CLI works out of the box. Every command gets the same kind of client
+ * either way, so the embedded default runs exactly the code path a real key does.
+ */
+import { createKontextClient, type KontextClient } from "@kontext-sdk/client";
+import { UsageError } from "./errors.js";
+import type { CliIO } from "./io.js";
+
+export type AuthScheme = "Key" | "Bearer";
+
+/** The options every command accepts (commander's program-level options). */
+export interface GlobalFlags {
+  key?: string;
+  baseUrl?: string;
+  syncBaseUrl?: string;
+  authScheme?: AuthScheme;
+}
+
+export interface Connection {
+  client: KontextClient;
+  /** True when the requests go to the in-process mock server. */
+  embedded: boolean;
+  /** The queue host in use, when it is not fal's own (for resume hints). */
+  baseUrl?: string;
+  /** Stops the embedded mock server; a no-op otherwise. */
+  close(): Promise<void>;
+}
+
+/** A placeholder the embedded mock accepts; it never leaves the machine. */
+const EMBEDDED_KEY = "kontext-embedded-mock";
+
+/** The key from the flag or the environment (fal's own variable names). */
+export function resolveKey(flags: GlobalFlags, env: CliIO["env"]): string | undefined {
+  if (flags.key) return flags.key;
+  if (env.FAL_KEY) return env.FAL_KEY;
+  if (env.FAL_KEY_ID && env.FAL_KEY_SECRET) return `${env.FAL_KEY_ID}:${env.FAL_KEY_SECRET}`;
+  return undefined;
+}
+
+/** Every value in the environment that must never be printed. */
+export function secretsIn(flags: GlobalFlags, env: CliIO["env"]): string[] {
+  return [flags.key, env.FAL_KEY, env.FAL_KEY_SECRET, resolveKey(flags, env)].filter((s): s is string => Boolean(s));
+}
+
+export interface ResolvedTarget {
+  key?: string;
+  baseUrl?: string;
+  syncBaseUrl?: string;
+  authScheme: AuthScheme;
+  /** Neither a key nor a base URL: use the embedded mock. */
+  embedded: boolean;
+}
+
+/** Reads flags and environment into one target; wrong values are usage errors (nothing sent yet). */
+export function resolveTarget(flags: GlobalFlags, env: CliIO["env"]): ResolvedTarget {
+  const key = resolveKey(flags, env);
+  const baseUrl = checkUrl(flags.baseUrl ?? env.KONTEXT_BASE_URL, "--base-url");
+  // A gateway (or a `kontext mock` server) serves sync runs under /sync when nothing else is said.
+  const syncBaseUrl =
+    checkUrl(flags.syncBaseUrl ?? env.KONTEXT_SYNC_BASE_URL, "--sync-base-url") ?? (baseUrl ? `${baseUrl}/sync` : undefined);
+  const scheme = flags.authScheme ?? env.KONTEXT_AUTH_SCHEME ?? "Key";
+  if (scheme !== "Key" && scheme !== "Bearer") throw new UsageError(`--auth-scheme must be Key or Bearer (got ${scheme})`);
+  return {
+    ...(key ? { key } : {}),
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(syncBaseUrl ? { syncBaseUrl } : {}),
+    authScheme: scheme,
+    embedded: !key && !baseUrl,
+  };
+}
+
+function checkUrl(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} must be an http(s) URL (got ${value})`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`${flag} must be an http(s) URL (got ${value})`);
+  return value.replace(/\/+$/, "");
+}
+
+export interface ConnectOptions {
+  /** The example command in the embedded-mode notice (`generate "…"`). */
+  example?: string;
+}
+
+/** Opens a connection: a client for the target, after starting the embedded mock when needed. */
+export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOptions = {}): Promise<Connection> {
+  const target = resolveTarget(flags, io.env);
+  if (!target.embedded) {
+    const client = createKontextClient({
+      // A function, so the client does not fall back to reading process.env on its own.
+      credentials: () => target.key,
+      authScheme: target.authScheme,
+      ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
+      ...(target.syncBaseUrl ? { syncBaseUrl: target.syncBaseUrl } : {}),
+    });
+    return { client, embedded: false, ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}), close: async () => {} };
+  }
+
+  // Loaded only here: a run with a key never pays for the simulator.
+  const { startMockServer } = await import("@kontext-sdk/mocks/server");
+  const server = await startMockServer({ port: 0, host: "127.0.0.1" });
+  const example = options.example ?? 'generate "a red fox reading a newspaper"';
+  io.stderr.write(
+    `No FAL_KEY set: using the built-in mock server at ${server.url}, so the images are placeholders. For real images: FAL_KEY=your-fal-key kontext ${example}\n`,
+  );
+  const client = createKontextClient({
+    credentials: EMBEDDED_KEY,
+    authScheme: target.authScheme,
+    baseUrl: server.url,
+    syncBaseUrl: `${server.url}/sync`,
+  });
+  return { client, embedded: true, baseUrl: server.url, close: () => server.close() };
+}

@@ -1,0 +1,22 @@
+/**
+ * @kontext-sdk/cli — the `kontext` command. This file is the table of contents; the bin
+ * (src/bin.ts) only calls `main` with the process's arguments.
+ *
+ *   program.ts        commands, flags, help, exit codes (`main`)
+ *   commands/         generate|edit|multi (generate.ts), status|result|cancel (queue.ts), mock, contract
+ *   inputs.ts         flags → endpoint + input, validation issues → flag names, local images → data URIs
+ *   credentials.ts    key, base URL, auth scheme; the embedded mock server when there is no key
+ *   progress.ts       live status line on a terminal, plain lines otherwise
+ *   output.ts         image files in --out, the printed report and the --json document
+ *   images.ts         image type sniffing, sizes, data URIs
+ *   errors.ts         exit codes, one-line error descriptions, redaction of secrets
+ *   io.ts             the streams, environment and signals the CLI uses (injectable for tests)
+ */
+
+export { type AuthScheme, type GlobalFlags, resolveTarget } from "./credentials.js";
+export { describeError, EXIT, redact, UsageError } from "./errors.js";
+export { decodeDataUri, type ImageType, imageSize, sniffImageType, toDataUri } from "./images.js";
+export { buildInput, DEFAULT_TIER, endpointFor, type ImageFlags, issueToFlagMessage, LARGE_IMAGE_BYTES } from "./inputs.js";
+export type { CliIO, OutputStream } from "./io.js";
+export { DEFAULT_OUT_DIR, resultDocument, type SavedImage, saveImages } from "./output.js";
+export { buildProgram, main, version } from "./program.js";

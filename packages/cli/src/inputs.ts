@@ -1,0 +1,158 @@
+/**
+ * From command-line flags to an endpoint and its input: the flag ↔ field table, the choice of
+ * endpoint from the command and `--tier`, local image files turned into data URIs, and the
+ * schema package's validation with its issues renamed back to the flags a person typed.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type EndpointId,
+  type EndpointKind,
+  type EndpointTier,
+  endpoints,
+  type ValidationIssue,
+  validateInput,
+} from "@kontext-sdk/schema";
+import { UsageError } from "./errors.js";
+import { sniffImageType, toDataUri } from "./images.js";
+
+/** Local images above this size still go inline, but base64 makes them a third larger: say so. */
+export const LARGE_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/** The flags shared by generate, edit and multi, as commander hands them over (raw strings). */
+export interface ImageFlags {
+  aspectRatio?: string;
+  numImages?: string;
+  seed?: string;
+  guidance?: string;
+  format?: string;
+  safety?: string;
+  enhancePrompt?: boolean;
+  tier?: EndpointTier;
+  image?: string[];
+}
+
+/** Which input field each flag fills; the reverse of this table names flags in error messages. */
+const FIELD_FLAGS: Record<string, string> = {
+  prompt: "<prompt>",
+  aspect_ratio: "--aspect-ratio",
+  num_images: "--num-images",
+  seed: "--seed",
+  guidance_scale: "--guidance",
+  output_format: "--format",
+  safety_tolerance: "--safety",
+  enhance_prompt: "--enhance-prompt",
+  image_url: "--image",
+  image_urls: "--image",
+};
+
+/** The tier each command uses when `--tier` is not given: the endpoints the project started from. */
+export const DEFAULT_TIER: Record<EndpointKind, EndpointTier> = { "text-to-image": "pro", edit: "max", multi: "max" };
+
+/** The endpoint id for a command's kind and tier, read from the schema's registry. */
+export function endpointFor(kind: EndpointKind, tier: EndpointTier = DEFAULT_TIER[kind]): EndpointId {
+  const match = Object.values(endpoints).find((e) => e.kind === kind && e.tier === tier);
+  if (!match) throw new UsageError(`no ${tier} endpoint for ${kind}`);
+  return match.id;
+}
+
+export interface BuiltInput {
+  endpoint: EndpointId;
+  input: Record<string, unknown>;
+  /** Things worth telling the person that do not stop the run (large files). */
+  warnings: string[];
+}
+
+/**
+ * Builds and validates the input. Throws UsageError for anything wrong, before any connection
+ * is opened, so a bad command line never costs a request.
+ */
+export async function buildInput(kind: EndpointKind, prompt: string, flags: ImageFlags, cwd: string): Promise<BuiltInput> {
+  const endpoint = endpointFor(kind, flags.tier);
+  const warnings: string[] = [];
+  const input: Record<string, unknown> = { prompt };
+  if (flags.aspectRatio !== undefined) input.aspect_ratio = flags.aspectRatio;
+  if (flags.numImages !== undefined) input.num_images = numberish(flags.numImages);
+  if (flags.seed !== undefined) input.seed = numberish(flags.seed);
+  if (flags.guidance !== undefined) input.guidance_scale = numberish(flags.guidance);
+  // "jpg" is what people type; the API only knows "jpeg".
+  if (flags.format !== undefined) input.output_format = flags.format.toLowerCase() === "jpg" ? "jpeg" : flags.format;
+  if (flags.safety !== undefined) input.safety_tolerance = flags.safety;
+  if (flags.enhancePrompt) input.enhance_prompt = true;
+
+  const images = flags.image ?? [];
+  if (kind === "text-to-image" && images.length > 0) {
+    throw new UsageError("--image is for edit and multi; generate makes an image from the prompt alone");
+  }
+  if (kind === "edit") {
+    if (images.length !== 1) {
+      throw new UsageError(
+        images.length === 0
+          ? "--image is required: the image to edit (a file path or an http(s) URL)"
+          : `edit takes one --image (got ${images.length}); use "kontext multi" to combine several`,
+      );
+    }
+    input.image_url = await imageSource(images[0]!, "--image", cwd, warnings);
+  }
+  if (kind === "multi") {
+    if (images.length === 0) throw new UsageError("--image is required: give it once per input image");
+    input.image_urls = await Promise.all(
+      images.map((image, i) => imageSource(image, images.length > 1 ? `--image #${i + 1}` : "--image", cwd, warnings)),
+    );
+  }
+
+  const checked = validateInput(endpoint, input);
+  if (!checked.ok) {
+    throw new UsageError("invalid input", checked.issues.map(issueToFlagMessage));
+  }
+  return { endpoint, input, warnings };
+}
+
+/** `num_images must be at most 4 (got 5)` → `--num-images must be at most 4 (got 5)`. */
+export function issueToFlagMessage(issue: ValidationIssue): string {
+  const [, top = "", index] = /^([^.[]*)(?:\[(\d+)\])?/.exec(issue.field) ?? [];
+  const flag = FIELD_FLAGS[top];
+  if (!flag) return issue.message;
+  const label = index !== undefined ? `${flag} #${Number(index) + 1}` : flag;
+  const rest = issue.message.startsWith(`${issue.field} `) ? issue.message.slice(issue.field.length + 1) : issue.message;
+  return `${label} ${rest}`;
+}
+
+/**
+ * A number when the text is one, the text itself otherwise, so that the schema's validator (not
+ * a second set of rules here) reports "must be an integer (got "abc")".
+ */
+export function numberish(text: string): number | string {
+  const t = text.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : text;
+}
+
+/**
+ * What an `--image` value becomes in the input: http(s) URLs and data URIs as they are, local
+ * files (or file: URLs) read and inlined as data URIs of their sniffed type.
+ */
+export async function imageSource(value: string, flag: string, cwd: string, warnings: string[]): Promise<string> {
+  if (/^https?:\/\//i.test(value) || /^data:image\//i.test(value)) return value;
+  let path: string;
+  if (/^file:/i.test(value)) {
+    path = fileURLToPath(value);
+  } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(value)) {
+    throw new UsageError(`${flag} must be a local file, an http(s) URL or a data:image URI (got ${value})`);
+  } else {
+    path = isAbsolute(value) ? value : resolve(cwd, value);
+  }
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new UsageError(`${flag}: no such file: ${value}`);
+  if (!info.isFile()) throw new UsageError(`${flag}: not a file: ${value}`);
+  const bytes = new Uint8Array(await readFile(path));
+  const type = sniffImageType(bytes);
+  if (!type) throw new UsageError(`${flag}: ${value} is not a PNG, JPEG, WebP or GIF image`);
+  if (bytes.byteLength > LARGE_IMAGE_BYTES) {
+    const mb = (bytes.byteLength / 1024 / 1024).toFixed(1);
+    warnings.push(
+      `${flag} ${value} is ${mb} MB; it is sent inline as a data URI (a third larger again), which is slow. An http(s) URL to the image avoids that.`,
+    );
+  }
+  return toDataUri(bytes, type);
+}

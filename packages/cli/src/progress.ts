@@ -1,0 +1,125 @@
+/**
+ * Showing a running job: a live status line (ora) on a terminal, one plain line per change when
+ * the output is a file or a pipe (CI logs stay readable), nothing at all for `--json`.
+ * Progress goes to stderr so stdout carries only results.
+ */
+import type { LogEntry, QueueStatus } from "@kontext-sdk/schema";
+import ora, { type Ora } from "ora";
+import type { CliIO, OutputStream } from "./io.js";
+
+export type ProgressMode = "live" | "plain" | "quiet";
+
+export interface Progress {
+  /** A new queue status from the client. */
+  update(status: QueueStatus): void;
+  /** Changes the state shown before any status arrived (e.g. "submitting", "running"). */
+  phase(label: string): void;
+  /** Writes a whole line without tearing the live status line. */
+  print(stream: OutputStream, line: string): void;
+  /** Leaves the terminal clean; `final` replaces the live line with a last one. */
+  stop(final?: string): void;
+}
+
+/** Picks the mode: live only on a real, capable terminal. */
+export function progressMode(io: CliIO, json: boolean): ProgressMode {
+  if (json) return "quiet";
+  const dumb = io.env.TERM === "dumb" || Boolean(io.env.CI);
+  return io.stderr.isTTY && !dumb ? "live" : "plain";
+}
+
+const STATE_WORDS: Record<QueueStatus["status"], string> = {
+  IN_QUEUE: "in queue",
+  IN_PROGRESS: "in progress",
+  COMPLETED: "completed",
+};
+
+export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "submitting"): Progress {
+  const started = io.now();
+  const state = { label: initialPhase, position: undefined as number | undefined, log: "" };
+  const seenLogs = new Set<string>();
+  const elapsed = () => `${((io.now() - started) / 1000).toFixed(1)}s`;
+  const describe = () =>
+    [state.label, state.position !== undefined ? `position ${state.position}` : "", elapsed(), state.log]
+      .filter(Boolean)
+      .join(" · ");
+
+  /** Only the log lines not shown yet: statuses may repeat the whole log every time. */
+  const freshLogs = (logs: readonly LogEntry[] | null | undefined) => {
+    const fresh: LogEntry[] = [];
+    for (const entry of logs ?? []) {
+      const key = `${entry.timestamp ?? ""}\u0000${entry.message}`;
+      if (!seenLogs.has(key)) {
+        seenLogs.add(key);
+        fresh.push(entry);
+      }
+    }
+    return fresh;
+  };
+
+  const apply = (status: QueueStatus) => {
+    const before = `${state.label}|${state.position}`;
+    state.label = STATE_WORDS[status.status] ?? status.status;
+    state.position = status.status === "IN_QUEUE" ? status.queue_position : undefined;
+    const logs = freshLogs(status.logs);
+    const last = logs.at(-1);
+    if (last) state.log = oneLine(last.message);
+    return { changed: before !== `${state.label}|${state.position}`, logs };
+  };
+
+  if (mode === "quiet") {
+    return { update: () => {}, phase: () => {}, print: (stream, line) => stream.write(`${line}\n`), stop: () => {} };
+  }
+
+  if (mode === "plain") {
+    const line = (text: string) => io.stderr.write(`[${elapsed()}] ${text}\n`);
+    line(state.label);
+    return {
+      update(status) {
+        const { changed, logs } = apply(status);
+        if (changed) line(state.position !== undefined ? `${state.label} (position ${state.position})` : state.label);
+        for (const entry of logs) line(`log: ${oneLine(entry.message)}`);
+      },
+      phase(label) {
+        state.label = label;
+        line(label);
+      },
+      print: (stream, text) => stream.write(`${text}\n`),
+      stop(final) {
+        // The last status usually said it already ("completed"); do not repeat it.
+        if (final && final !== state.label) line(final);
+      },
+    };
+  }
+
+  const spinner: Ora = ora({ stream: io.stderr as NodeJS.WritableStream, text: describe(), discardStdin: false }).start();
+  // The elapsed time moves even when the server says nothing new.
+  const ticker = setInterval(() => {
+    spinner.text = describe();
+  }, 200);
+  ticker.unref?.();
+  return {
+    update(status) {
+      apply(status);
+      spinner.text = describe();
+    },
+    phase(label) {
+      state.label = label;
+      spinner.text = describe();
+    },
+    print(stream, text) {
+      spinner.clear();
+      stream.write(`${text}\n`);
+      spinner.render();
+    },
+    stop(final) {
+      clearInterval(ticker);
+      if (final) spinner.stopAndPersist({ symbol: "✔", text: `${final} · ${elapsed()}` });
+      else spinner.stop();
+    },
+  };
+}
+
+const oneLine = (text: string) => {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+};
