@@ -1,0 +1,95 @@
+import type { KontextClient } from "@kontext-sdk/client";
+import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
+import { EMPTY_LOGS, queuePositionOf } from "./progress.js";
+import { useKontextClient } from "./provider.js";
+import { type KontextStatusQueryConfig, kontextQueryOptions, kontextStatusQueryOptions } from "./query-options.js";
+
+/** `pending` = the first status has not arrived yet. */
+export type KontextRequestStatus = "idle" | "pending" | "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "error";
+
+export interface UseKontextRequestOptions extends KontextStatusQueryConfig {
+  /** Overrides the `KontextProvider`'s client. */
+  client?: KontextClient;
+  /** Overrides the `QueryClientProvider`'s query client. */
+  queryClient?: QueryClient;
+  /** Set false to hold off (a missing request id does the same). */
+  enabled?: boolean;
+}
+
+export interface UseKontextRequestResult<E extends EndpointId> {
+  status: KontextRequestStatus;
+  requestId: string | undefined;
+  queuePosition: number | undefined;
+  logs: LogEntry[];
+  queueStatus: QueueStatus | undefined;
+  data: OutputOf<E> | undefined;
+  images: OutputOf<E>["images"];
+  error: Error | null;
+  /** Cancels the job on the server; the status query then follows it to the end. */
+  cancel: () => Promise<CancelResponse | undefined>;
+  statusQuery: ReturnType<typeof useQuery<QueueStatus, Error>>;
+  resultQuery: ReturnType<typeof useQuery<{ data: OutputOf<E>; requestId: string }, Error>>;
+}
+
+const NO_IMAGES: never[] = [];
+
+/**
+ * Follow a request that was submitted elsewhere (another tab, a server action, a webhook flow): its status until it
+ * is COMPLETED, then its result. Both are cached under `kontextQueryKeys`, so a result already in the cache (from
+ * `useKontext`, a prefetch or server rendering) is shown without asking the server about the status at all.
+ */
+export function useKontextRequest<E extends EndpointId>(
+  endpoint: E,
+  requestId: string | null | undefined,
+  options: UseKontextRequestOptions = {},
+): UseKontextRequestResult<E> {
+  const { client: clientOption, queryClient: queryClientOption, enabled = true, logs, pollInterval } = options;
+  const client = useKontextClient(clientOption);
+  const queryClient = useQueryClient(queryClientOption);
+  const id = requestId ?? "";
+  const active = enabled && id !== "";
+
+  const resultOptions = kontextQueryOptions(client, endpoint, id);
+  // This component is subscribed to the result query below, so this read is redone whenever the result changes.
+  const haveResult = active && queryClient.getQueryData(resultOptions.queryKey) !== undefined;
+  const statusQuery = useQuery(
+    { ...kontextStatusQueryOptions(client, endpoint, id, { logs, pollInterval }), enabled: active && !haveResult },
+    queryClient,
+  );
+  const completed = statusQuery.data?.status === "COMPLETED";
+  const resultQuery = useQuery({ ...resultOptions, enabled: active && (completed || haveResult) }, queryClient);
+
+  const cancel = useCallback(async () => {
+    if (!id) return undefined;
+    const answer = await client.cancel(endpoint, id);
+    await queryClient.invalidateQueries({ queryKey: kontextStatusQueryOptions(client, endpoint, id).queryKey });
+    return answer;
+  }, [client, endpoint, id, queryClient]);
+
+  const queueStatus = statusQuery.data;
+  const data = active ? resultQuery.data?.data : undefined;
+  const error = active ? (resultQuery.error ?? statusQuery.error) : null;
+  let status: KontextRequestStatus;
+  if (!active) status = "idle";
+  else if (data) status = "COMPLETED";
+  else if (error) status = "error";
+  else if (!queueStatus) status = "pending";
+  // COMPLETED with no result yet: the result is on its way.
+  else status = queueStatus.status === "IN_QUEUE" ? "IN_QUEUE" : "IN_PROGRESS";
+
+  return {
+    status,
+    requestId: requestId ?? undefined,
+    queuePosition: queuePositionOf(queueStatus),
+    logs: queueStatus?.logs ?? EMPTY_LOGS,
+    queueStatus,
+    data,
+    images: data?.images ?? NO_IMAGES,
+    error,
+    cancel,
+    statusQuery,
+    resultQuery,
+  };
+}

@@ -1,0 +1,81 @@
+import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
+import { act, renderHook, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { kontextQueryKeys, kontextQueryOptions, useKontextRequest } from "../src/index.js";
+import { STEP, setup, T2I } from "./helpers.js";
+
+const input = { prompt: "a lighthouse at dusk", num_images: 1 };
+
+describe("useKontextRequest", () => {
+  it("resumes a known request id: status until done, then the result", async () => {
+    const { client, clock, wrapper, calls, queryClient } = setup();
+    const { requestId } = await client.submit(T2I, input);
+    const { result } = renderHook(() => useKontextRequest(T2I, requestId, { pollInterval: 5 }), { wrapper });
+    expect(result.current.status).toBe("pending");
+
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    expect(result.current.queuePosition).toBe(2);
+    act(() => clock.advance(3 * STEP));
+    await waitFor(() => expect(result.current.status).toBe("IN_PROGRESS"));
+    await waitFor(() => expect(result.current.logs).toHaveLength(1));
+    act(() => clock.advance(STEP));
+    await waitFor(() => expect(result.current.logs).toHaveLength(2));
+    expect(calls("GET", `/requests/${requestId}`)).toHaveLength(0);
+
+    act(() => clock.advance(10 * STEP));
+    await waitFor(() => expect(result.current.status).toBe("COMPLETED"));
+    expect(result.current.images).toHaveLength(1);
+    expect(result.current.data?.images[0]?.url).toMatch(/^https?:|^data:/);
+    expect(result.current.requestId).toBe(requestId);
+    expect(calls("GET", `/requests/${requestId}`)).toHaveLength(1);
+    // Both halves are cached under the exported keys.
+    expect(queryClient.getQueryData(kontextQueryKeys.status(T2I, requestId))).toMatchObject({ status: "COMPLETED" });
+    expect(queryClient.getQueryData(kontextQueryKeys.result(T2I, requestId))).toMatchObject({ requestId });
+  });
+
+  it("stays idle without a request id", () => {
+    const { wrapper, mock } = setup();
+    const { result } = renderHook(() => useKontextRequest(T2I, undefined), { wrapper });
+    expect(result.current).toMatchObject({ status: "idle", data: undefined, images: [], error: null });
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it("shows a prefetched result at once, without asking for the status", async () => {
+    const { client, clock, wrapper, calls, queryClient } = setup();
+    const { requestId } = await client.submit(T2I, input);
+    clock.advance(10 * STEP);
+    await queryClient.prefetchQuery(kontextQueryOptions(client, T2I, requestId));
+    const before = calls("GET", /\/status$/).length;
+
+    const { result } = renderHook(() => useKontextRequest(T2I, requestId), { wrapper });
+    expect(result.current.status).toBe("COMPLETED");
+    expect(result.current.images).toHaveLength(1);
+    expect(calls("GET", /\/status$/)).toHaveLength(before);
+  });
+
+  it("hydrates a server-prefetched result (dehydrate → HydrationBoundary)", async () => {
+    const { client, clock, wrapper } = setup();
+    const { requestId } = await client.submit(T2I, input);
+    clock.advance(10 * STEP);
+    const server = new QueryClient();
+    await server.prefetchQuery(kontextQueryOptions(client, T2I, requestId));
+    const state = dehydrate(server);
+
+    const { result } = renderHook(() => useKontextRequest(T2I, requestId), {
+      wrapper: ({ children }) => wrapper({ children: <HydrationBoundary state={state}>{children}</HydrationBoundary> }),
+    });
+    expect(result.current.status).toBe("COMPLETED");
+    expect(result.current.data?.prompt).toBe(input.prompt);
+  });
+
+  it("cancel() cancels the resumed job on the server", async () => {
+    const { client, wrapper, calls } = setup();
+    const { requestId } = await client.submit(T2I, input);
+    const { result } = renderHook(() => useKontextRequest(T2I, requestId), { wrapper });
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    await act(async () => {
+      await result.current.cancel();
+    });
+    expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);
+  });
+});
