@@ -127,7 +127,11 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   // Plan the image budget up front, in priority order: one job per endpoint first, then the
   // cancelled job, the invalid input and the sync run. What does not fit is skipped, not cut short.
   let budget = maxImages;
-  const take = () => (budget >= 1 ? (budget--, true) : false);
+  const take = () => {
+    if (budget < 1) return false;
+    budget--;
+    return true;
+  };
   const endpointBudget = chosen.map(() => take());
   const cancelBudget = !skip.has("cancel") && chosen.length > 0 && take();
   const invalidBudget = !skip.has("invalid input") && take();
@@ -139,9 +143,10 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
 
   // Keys must never reach a report, even when a server echoes the Authorization header back.
   const redact = (text: string) => {
-    if (!secret) return text;
+    // Very short fragments are skipped: replacing every "k" would garble the report and protect nothing.
+    if (!secret || secret.length < 4) return text;
     let out = text.split(secret).join("***");
-    for (const part of secret.split(":")) if (part.length >= 4) out = out.split(part).join("***");
+    for (const part of secret.split(":")) if (part.length >= 8) out = out.split(part).join("***");
     return out;
   };
 
@@ -158,6 +163,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     endpoint: EndpointId | undefined,
     body: (rec: Recorder) => Promise<void>,
   ): Promise<Check> => {
+    // An injected fetch may ignore signals; the runner itself must still stop.
+    options.signal?.throwIfAborted();
     const t0 = Date.now();
     const rec: Recorder = { violations: [], notes: [] };
     try {
@@ -186,6 +193,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     url: string,
     json?: unknown,
   ): Promise<Exchange> => {
+    options.signal?.throwIfAborted();
     const headers: Record<string, string> = { accept: "application/json" };
     if (authorization) headers.authorization = authorization;
     if (json !== undefined) headers["content-type"] = "application/json";
