@@ -112,7 +112,7 @@ describe("runContract names each breakage", () => {
 describe("runContract hygiene", () => {
   it("never puts the key in a report, even when a server echoes it", async () => {
     const secret = "sk_live_0123456789abcdef";
-    const echo = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const echo = (async (_input: RequestInfo | URL, init?: RequestInit) => {
       const auth = new Headers(init?.headers).get("authorization");
       return new Response(`<html>denied for ${auth}</html>`, { status: 401, headers: { "content-type": "text/html" } });
     }) as typeof fetch;
