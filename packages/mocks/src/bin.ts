@@ -12,7 +12,7 @@ const USAGE = `Usage: kontext-mock [options]
   --port <n>        port to listen on (default 4010; 0 picks a free one)
   --host <addr>     interface to bind (default 127.0.0.1)
   --latency <ms>    added latency on every API call
-  --fail-rate <p>   probability in [0, 1] that an API call answers a retryable error (429/503)
+  --fail-rate <p>   probability in [0, 1] that an API call answers a retryable error (429, 503 or 504)
   --step <ms>       length of one queue step (default 200)
   --queue-steps <n> steps a job waits IN_QUEUE (default 2)
   --progress-steps <n> steps a job runs IN_PROGRESS (default 3)
@@ -67,8 +67,10 @@ async function main() {
   const latency = number("latency", str("latency"));
   if (latency) faults.push({ kind: "latency", ms: latency });
   const failRate = number("fail-rate", str("fail-rate"), 0, 1);
-  // No explicit status: each operation answers a retryable error its spec lists (429, or 503 for results).
-  if (failRate) faults.push({ kind: "status", probability: failRate, retryAfter: 1 });
+  // No explicit status: each operation answers a retryable error its spec lists (429; 503 for results, 504 for sync runs).
+  // Cancel and the status stream list no such errors in the spec, so they are left alone.
+  if (failRate)
+    faults.push({ kind: "status", probability: failRate, retryAfter: 1, operation: ["submit", "status", "result", "run"] });
   const server = await startMockServer({
     port: number("port", str("port"), 0, 65535),
     host: str("host"),

@@ -644,7 +644,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         const early = await applyFaults(hits, operation, request.signal);
         if (early) return early;
         if (!authorized(request)) return unauthorized();
-        return sync ? run(endpointId, bodyText, base, hits) : submit(endpointId, bodyText, url, base, hits);
+        return sync ? run(endpointId, bodyText, origin, hits) : submit(endpointId, bodyText, url, base, hits);
       }
 
       const m = REQUEST_PATH.exec(path);
@@ -737,7 +737,8 @@ function parseRecorded(text: string, contentType: string | null): unknown {
 
 /** A spec-listed error status for each operation, so a bare `{kind:"status"}` fault stays spec-valid. */
 function defaultFaultStatus(operation: MockOperation): number {
-  if (operation === "result" || operation === "run") return 503;
+  if (operation === "result") return 503;
+  if (operation === "run") return 504;
   if (operation === "files") return 500;
   return 429;
 }
