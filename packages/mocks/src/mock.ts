@@ -439,6 +439,8 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     let sent = 0;
     let cancelTimer: CancelTimer | undefined;
     let done = false;
+    let dropping = false;
+    const DROPPED = () => new Error("status stream dropped by a fault");
     const stop = () => {
       done = true;
       cancelTimer?.();
@@ -459,8 +461,10 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       const text = JSON.stringify(body);
       if (text !== last) {
         if (dropAfter !== undefined && sent >= dropAfter) {
+          // Break only once the events already sent were read, as a socket would deliver them first.
           stop();
-          controller.error(new Error("status stream dropped by a fault"));
+          dropping = true;
+          if ((controller.desiredSize ?? 0) > 0) controller.error(DROPPED());
           return;
         }
         last = text;
@@ -485,6 +489,9 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         job.listeners.add(onChange);
         request.signal?.addEventListener("abort", stop, { once: true });
         tick();
+      },
+      pull(c) {
+        if (dropping) c.error(DROPPED());
       },
       cancel() {
         stop();
