@@ -22,6 +22,7 @@ export const PROTOCOL_RULES = {
   "completed-status-not-200": "a COMPLETED status was answered with another code than 200",
   "status-regressed": "the status went backwards (e.g. COMPLETED then IN_QUEUE)",
   "result-before-completed": "the result was served (200) while the status was not yet COMPLETED",
+  "sse-unterminated-event": "the stream's last event lacks the blank line that ends an event, so SSE readers drop it",
   "stream-closed-early": "the status stream ended before a COMPLETED event",
   "not-completed": "the job did not reach COMPLETED within the time limit",
   "result-failed": "a small valid job did not produce an output",

@@ -94,7 +94,18 @@ export function parseEventStream(text: string, base: Pick<Violation, "operationI
     },
   });
   parser.feed(text);
-  parser.reset({ consume: true });
+  // An event is only dispatched at the blank line that ends it; a conforming reader (EventSource,
+  // our client) silently drops an unterminated last event, so name it, then check it anyway.
+  const complete = events.length;
+  parser.feed("\n\n");
+  if (events.length > complete) {
+    into.push({
+      ...base,
+      rule: "sse-unterminated-event",
+      path: `$[${complete}]`,
+      message: `the last event is not followed by a blank line, so SSE readers drop it`,
+    });
+  }
   return events;
 }
 

@@ -112,6 +112,14 @@ describe("validateResponse", () => {
     expect(validateResponse("streamStatus", 200, [{ status: "COMPLETED" }])).toEqual([]);
   });
 
+  it("names a last event that lacks its terminating blank line", () => {
+    const text = 'data: {"status":"IN_PROGRESS"}\n\ndata: {"status":"COMPLETED"}\n';
+    expect(validateResponse("streamStatus", 200, text)).toEqual([
+      expect.objectContaining({ rule: "sse-unterminated-event", path: "$[1]" }),
+    ]);
+    expect(validateResponse("streamStatus", 200, `${text}\n`)).toEqual([]);
+  });
+
   it("reports an unknown operation instead of throwing", () => {
     expect(validateResponse("nope" as never, 200, {})[0]?.rule).toBe("unknown-operation");
   });
