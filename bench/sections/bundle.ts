@@ -1,0 +1,125 @@
+/**
+ * Section 1: bundle size. The same small user code (bench/bundle/*.ts) bundled by esbuild for the
+ * browser, minified, then gzipped (level 9) with node:zlib.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
+import { build, type Metafile } from "esbuild";
+import { benchDir, kb, root, table, verdict } from "../lib/util.js";
+
+interface Case {
+  id: string;
+  label: string;
+  file: string;
+  external?: string[];
+  needs?: string[];
+}
+
+const cases: Case[] = [
+  { id: "kontext", label: "@kontext-sdk/client subscribe", file: "kontext-subscribe.ts", needs: ["client"] },
+  {
+    id: "kontextValidated",
+    label: "@kontext-sdk/client subscribe + validation",
+    file: "kontext-subscribe-validated.ts",
+    needs: ["client"],
+  },
+  {
+    id: "react",
+    label: "@kontext-sdk/react useKontext (react, react-query external)",
+    file: "kontext-react.ts",
+    external: ["react", "react-dom", "react/jsx-runtime", "@tanstack/react-query"],
+    needs: ["client", "react"],
+  },
+  { id: "fal", label: "@fal-ai/client subscribe", file: "fal-subscribe.ts" },
+  { id: "openapiFetch", label: "openapi-fetch alone", file: "openapi-fetch.ts" },
+];
+
+export interface BundleFigure {
+  label: string;
+  minified: number;
+  gzip: number;
+  brotli: number;
+  /** The five largest inputs of the bundle (bytes of output they account for). */
+  largest: { path: string; bytes: number }[];
+}
+
+async function measure(c: Case): Promise<BundleFigure> {
+  const result = await build({
+    entryPoints: [join(benchDir, "bundle", c.file)],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+    external: c.external ?? [],
+    // The bench sits outside the workspace: resolve our packages (and their dependencies) the way a
+    // consumer of @kontext-sdk/react would, through the workspace links of packages/react and packages/client.
+    nodePaths: [join(root, "packages/react/node_modules"), join(root, "packages/client/node_modules")],
+    define: { "process.env.NODE_ENV": '"production"' },
+  });
+  const code = result.outputFiles[0]!.contents;
+  return {
+    label: c.label,
+    minified: code.byteLength,
+    gzip: gzipSync(code, { level: 9 }).byteLength,
+    brotli: brotliCompressSync(code, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).byteLength,
+    largest: largest(result.metafile!),
+  };
+}
+
+function largest(meta: Metafile) {
+  const out = Object.values(meta.outputs)[0]!;
+  return Object.entries(out.inputs)
+    .map(([path, v]) => ({ path: path.replace(/^.*node_modules\//, "").replace(/^\.\.\/\.\.\//, ""), bytes: v.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 5);
+}
+
+export async function bundleSection() {
+  const figures: Record<string, BundleFigure | { label: string; error: string }> = {};
+  for (const c of cases) {
+    const missing = (c.needs ?? []).filter((p) => !existsSync(join(root, "packages", p, "dist/index.js")));
+    if (missing.length) {
+      figures[c.id] = { label: c.label, error: `not built: ${missing.map((p) => `@kontext-sdk/${p}`).join(", ")}` };
+      continue;
+    }
+    try {
+      figures[c.id] = await measure(c);
+    } catch (e) {
+      figures[c.id] = { label: c.label, error: (e as Error).message.split("\n")[0]! };
+    }
+  }
+  const ok = (id: string) => {
+    const f = figures[id];
+    return f && "gzip" in f ? f : undefined;
+  };
+  const ours = ok("kontext");
+  const fal = ok("fal");
+  const react = ok("react");
+  const rows: (string | number)[][] = [["bundle", "minified", "gzip", "brotli", "vs @fal-ai/client (gzip)"]];
+  for (const c of cases) {
+    const f = figures[c.id]!;
+    if ("error" in f) rows.push([f.label, f.error, "", "", ""]);
+    else rows.push([f.label, kb(f.minified), kb(f.gzip), kb(f.brotli), fal ? `${(f.gzip / fal.gzip).toFixed(3)}×` : "n/a"]);
+  }
+  table("1. Bundle size (esbuild --bundle --minify, browser, ES2022; gzip -9)", rows);
+  const targets = {
+    gzipAtMost5kB: ours ? { value: ours.gzip, target: 5 * 1024, pass: ours.gzip <= 5 * 1024 } : undefined,
+    ratioToFalAtMost025:
+      ours && fal ? { value: ours.gzip / fal.gzip, target: 0.25, pass: ours.gzip / fal.gzip <= 0.25 } : undefined,
+  };
+  if (targets.gzipAtMost5kB)
+    console.log(`target: our subscribe ≤ 5 kB gzip: ${kb(ours!.gzip)} → ${verdict(targets.gzipAtMost5kB.pass)}`);
+  if (targets.ratioToFalAtMost025)
+    console.log(
+      `target: ≤ 0.25 × @fal-ai/client: ${targets.ratioToFalAtMost025.value.toFixed(3)}× → ${verdict(targets.ratioToFalAtMost025.pass)}`,
+    );
+  if (react && ours) console.log(`the React hook adds ${kb(react.gzip - ours.gzip)} gzip on top of the client`);
+  if (ours)
+    console.log(`largest inputs of our subscribe bundle: ${ours.largest.map((l) => `${l.path} ${kb(l.bytes)}`).join(", ")}`);
+  return { figures, targets, reactOnTopGzip: react && ours ? react.gzip - ours.gzip : undefined };
+}
