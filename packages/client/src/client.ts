@@ -129,6 +129,12 @@ export type KontextLiteClient = Omit<KontextClient, "raw">;
  */
 export const POLL_BACKOFF = { initial: 250, factor: 1.5, max: 2500 } as const;
 
+/** The wait before the next status poll, given the last wait and the previous and current status. */
+export const nextPollWait = (wait: number, previous: string, current: string) =>
+  current !== previous && current === "IN_PROGRESS"
+    ? POLL_BACKOFF.initial
+    : Math.min(POLL_BACKOFF.max, wait * POLL_BACKOFF.factor);
+
 /**
  * The client, validating inputs with the schema's compiled validators unless `validate: false`.
  */
@@ -139,7 +145,14 @@ export function createKontextClient(options: KontextClientOptions = {}): Kontext
     baseUrl: options.baseUrl ?? "https://queue.fal.run",
     fetch: async (req) => {
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.text();
-      const call = { method: req.method, url: req.url, body, headers: req.headers, signal: req.signal, once: req.method === "POST" };
+      const call = {
+        method: req.method,
+        url: req.url,
+        body,
+        headers: req.headers,
+        signal: req.signal,
+        once: req.method === "POST",
+      };
       return (await send({ ...call, what: `${req.method} ${req.url}` }, "raw")).response;
     },
   });
@@ -200,7 +213,12 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   };
 
   async function getStatus(url: string, what: string, o: StatusOptions = {}): Promise<QueueStatus> {
-    const { data } = await send({ method: "GET", url: o.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url, signal: o.signal, what });
+    const { data } = await send({
+      method: "GET",
+      url: o.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url,
+      signal: o.signal,
+      what,
+    });
     const s = data as QueueStatus | undefined;
     if (!s || typeof s.status !== "string") {
       throw new KontextApiError(`${what}: the answer is not a queue status`, { status: 200, body: data, retryable: true });
@@ -234,7 +252,9 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   async function submit<E extends EndpointId>(endpoint: E, input: KontextInput<E>, o: SubmitOptions = {}): Promise<SubmitResult> {
     if (o.startTimeout !== undefined && !(o.startTimeout > 1)) {
       const message = `startTimeout must be more than 1 second (got ${o.startTimeout})`;
-      throw new KontextValidationError([{ path: "", field: "startTimeout", value: o.startTimeout, rule: "exclusiveMinimum", message }]);
+      throw new KontextValidationError([
+        { path: "", field: "startTimeout", value: o.startTimeout, rule: "exclusiveMinimum", message },
+      ]);
     }
     const body = await prepare(endpoint, input);
     const headers: Record<string, string> = { ...o.headers };
@@ -299,9 +319,7 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
       await sleep(wait, signal);
       const s = await getStatus(job.statusUrl, what, { logs: o.logs, signal });
       if (done(s)) return;
-      if (o.pollInterval === undefined) {
-        wait = s.status !== last && s.status === "IN_PROGRESS" ? POLL_BACKOFF.initial : Math.min(POLL_BACKOFF.max, wait * POLL_BACKOFF.factor);
-      }
+      if (o.pollInterval === undefined) wait = nextPollWait(wait, last, s.status);
       last = s.status;
     }
   }
@@ -340,7 +358,8 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     submit,
     status: (endpoint, requestId, o) => getStatus(urls(endpoint, requestId).status, `status of ${requestId}`, o),
     streamStatus: (endpoint, requestId, o) => streamFrom(urls(endpoint, requestId).stream, `status stream of ${requestId}`, o),
-    result: (endpoint, requestId, o = {}) => getResult(urls(endpoint, requestId).result, requestId, `result of ${requestId}`, o.signal),
+    result: (endpoint, requestId, o = {}) =>
+      getResult(urls(endpoint, requestId).result, requestId, `result of ${requestId}`, o.signal),
     cancel: (endpoint, requestId, o = {}) => doCancel(urls(endpoint, requestId).cancel, `cancel of ${requestId}`, o.signal),
 
     subscribe(endpoint, input, o = {}) {
@@ -370,7 +389,15 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
           const url = joinUrl(syncBase, `/${endpoint}`);
           // fal never retries sync runs (a lost answer is still billed), so neither do we, except when the
           // connection was refused and nothing can have run.
-          const { response, data } = await send({ method: "POST", url, body, headers: o.headers, signal, once: true, what: `run ${endpoint}` });
+          const { response, data } = await send({
+            method: "POST",
+            url,
+            body,
+            headers: o.headers,
+            signal,
+            once: true,
+            what: `run ${endpoint}`,
+          });
           return { data: data as OutputOf<typeof endpoint>, requestId: response.headers.get("x-fal-request-id") ?? "" };
         },
       );

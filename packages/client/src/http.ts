@@ -1,4 +1,4 @@
-import { resolveCredentials, type Credentials } from "./credentials.js";
+import { type Credentials, resolveCredentials } from "./credentials.js";
 import { errorFromResponse, KontextApiError, KontextError, KontextTimeoutError } from "./errors.js";
 import { isConnectionRefused, type RetryOptions, retryDelay, sleep } from "./retry.js";
 import { originOf } from "./urls.js";
@@ -44,7 +44,7 @@ export function createTransport(o: TransportOptions): Send {
   return async (call, mode = "json") => {
     const key = await resolveCredentials(o.credentials);
     const headers = new Headers(o.headers);
-    new Headers(call.headers).forEach((v, k) => headers.set(k, v));
+    for (const [k, v] of new Headers(call.headers)) headers.set(k, v);
     if (!headers.has("accept")) headers.set("accept", mode === "stream" ? "text/event-stream" : "application/json");
     if (call.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
     // Credentials only for the configured hosts: a URL from anywhere else never sees them.
@@ -61,7 +61,14 @@ export function createTransport(o: TransportOptions): Send {
       let failure: unknown;
       let retryAfter: string | null = null;
       let userTimeout = false;
+      let hint: string | null = null;
       const ctl = new AbortController();
+      // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
+      const aborted = new Promise<never>((_, reject) =>
+        ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true }),
+      );
+      aborted.catch(() => {});
+      const race = <T>(p: Promise<T>) => Promise.race([p, aborted]);
       const onAbort = () => ctl.abort(call.signal!.reason);
       if (call.signal?.aborted) throw call.signal.reason;
       call.signal?.addEventListener("abort", onAbort, { once: true });
@@ -70,20 +77,21 @@ export function createTransport(o: TransportOptions): Send {
           ? setTimeout(() => ctl.abort(new KontextTimeoutError(`${call.what} timed out after ${o.timeout} ms`)), o.timeout)
           : undefined;
       try {
-        const response = await o.fetch(target, { method: call.method, headers, body: call.body, signal: ctl.signal });
+        const response = await race(o.fetch(target, { method: call.method, headers, body: call.body, signal: ctl.signal }));
         retryAfter = response.headers.get("retry-after");
         userTimeout = response.headers.get("x-fal-request-timeout-type") === "user";
+        hint = response.headers.get("x-fal-retryable");
         if (mode === "raw") {
           const again = !call.once && retry && retry.statuses.includes(response.status) && !userTimeout;
           if (!again || attempt >= retry.maxRetries) return { response };
           await response.body?.cancel().catch(() => {});
           failure = new KontextApiError(`HTTP ${response.status}`, { status: response.status, body: undefined, retryable: true });
         } else if (!response.ok) {
-          failure = await errorFromResponse(response, call.what);
+          failure = await race(errorFromResponse(response, call.what));
         } else if (mode === "stream") {
           return { response };
         } else {
-          const text = await response.text();
+          const text = await race(response.text());
           try {
             return { response, data: text ? JSON.parse(text) : undefined };
           } catch {
@@ -102,7 +110,7 @@ export function createTransport(o: TransportOptions): Send {
           ? failure instanceof KontextTimeoutError ||
             (failure instanceof KontextApiError &&
               !userTimeout &&
-              (failure.retryable || (retry && retry.statuses.includes(failure.status))))
+              (failure.retryable || (hint == null && retry && retry.statuses.includes(failure.status))))
           : true; // a transport error: reset, DNS, `fetch failed`
       const again = call.once ? isConnectionRefused(failure) : retryable;
       if (!retry || attempt >= retry.maxRetries || !again) throw redact(failure, key);

@@ -39,7 +39,8 @@ export async function* readStatusStream(response: Response, what: string, signal
         } catch {
           throw broken("the status stream sent an unreadable event", data.slice(0, 120));
         }
-        if (!status || typeof status.status !== "string") throw broken("the status stream sent an event without a status", status);
+        if (!status || typeof status.status !== "string")
+          throw broken("the status stream sent an event without a status", status);
         yield status;
         // COMPLETED ends it; so does any status fal does not document (FAILED in some gateways): the result tells.
         if (status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS") return;
