@@ -96,9 +96,10 @@ export interface Violation {
 /** Checks answers by the spec's operation + status; collects violations instead of throwing. */
 export function specChecker(violations: Violation[] = []) {
   let checked = 0;
-  async function check(url: string, method: string, response: Response) {
+  /** `basePath` is stripped first, for gateways that mount the API under a prefix. */
+  async function check(url: string, method: string, response: Response, basePath = "") {
     const u = new URL(url);
-    let path = u.pathname;
+    let path = basePath && u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
     let doc: "openapi.json" | "sync.json" = "openapi.json";
     if (path.startsWith("/sync/") || u.hostname === "fal.run") {
       doc = "sync.json";
