@@ -80,7 +80,7 @@ function spyFetch() {
 }
 
 async function attempt(
-  client: ReturnType<typeof createKontextClient>,
+  client: Pick<ReturnType<typeof createKontextClient>, "submit" | "subscribe" | "run">,
   method: "submit" | "subscribe" | "run",
   endpoint: EndpointId,
   value: unknown,
