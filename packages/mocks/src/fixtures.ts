@@ -85,7 +85,7 @@ export const outputs = {
     images: [
       {
         // A 1×1 PNG; sync_mode answers data URIs instead of file URLs.
-        url: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC",
+        url: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAD0lEQVR4AQEEAPv/AP9aKAPdAYJWnISOAAAAAElFTkSuQmCC",
         content_type: "image/png",
         width: 1,
         height: 1,
