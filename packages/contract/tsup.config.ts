@@ -1,4 +1,20 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { defineConfig } from "tsup";
+
+const require = createRequire(import.meta.url);
+const PROSE = new Set(["description", "summary", "example", "examples", "info", "tags", "servers", "contact", "license"]);
+
+/** Drops what only people read (prose, examples), keeping paths, responses and schema refs. */
+function strip(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !PROSE.has(key))
+      .map(([key, v]) => [key, strip(v)]),
+  );
+}
 
 export default defineConfig({
   entry: ["src/index.ts"],
@@ -8,6 +24,21 @@ export default defineConfig({
   target: "es2022",
   treeshake: true,
   // Inline the bundled spec so Node 20 never loads a JSON module at run time (an experimental
-  // warning there); the spec is read once at build time and stays in step with the schema package.
+  // warning there); it is read at build time and stays in step with the schema package.
   noExternal: [/^@kontext-sdk\/schema\/.*\.json$/],
+  esbuildPlugins: [
+    {
+      name: "spec-without-prose",
+      setup(build) {
+        build.onResolve({ filter: /^@kontext-sdk\/schema\/(openapi|sync)\.json$/ }, (args) => ({
+          path: require.resolve(args.path),
+          namespace: "spec-json",
+        }));
+        build.onLoad({ filter: /.*/, namespace: "spec-json" }, async (args) => ({
+          contents: JSON.stringify(strip(JSON.parse(await readFile(args.path, "utf8")))),
+          loader: "json",
+        }));
+      },
+    },
+  ],
 });
