@@ -2,7 +2,7 @@
  * Section 1: bundle size. The same small user code (bench/bundle/*.ts) bundled by esbuild for the
  * browser, minified, then gzipped (level 9) with node:zlib.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { build, type Metafile, type Plugin } from "esbuild";
@@ -48,7 +48,23 @@ export interface BundleFigure {
 const fromSource: Plugin = {
   name: "kontext-client-source",
   setup(b) {
-    b.onResolve({ filter: /^@kontext-sdk\/client$/ }, () => ({ path: join(root, "packages/client/src/index.ts") }));
+    b.onResolve({ filter: /^@kontext-sdk\/client$/ }, () => ({
+      path: join(root, "packages/client/src/index.ts"),
+      sideEffects: false,
+    }));
+  },
+};
+
+/** Our packages by their build output, the way a consumer gets them (the bench sits outside the workspace). */
+const workspace: Plugin = {
+  name: "kontext-workspace",
+  setup(b) {
+    b.onResolve({ filter: /^@kontext-sdk\/[a-z-]+$/ }, (args) => {
+      const dir = join(root, "packages", args.path.slice("@kontext-sdk/".length));
+      // A plugin's answer bypasses package.json, so carry its `sideEffects: false` over (tree-shaking needs it).
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { sideEffects?: boolean };
+      return { path: join(dir, "dist/index.js"), sideEffects: pkg.sideEffects === false ? false : undefined };
+    });
   },
 };
 
@@ -64,11 +80,10 @@ async function measure(c: Case, plugins: Plugin[] = []): Promise<BundleFigure> {
     metafile: true,
     logLevel: "silent",
     external: c.external ?? [],
-    // The bench sits outside the workspace: resolve our packages (and their dependencies) the way a
-    // consumer of @kontext-sdk/react would, through the workspace links of packages/react and packages/client.
+    // Their dependencies (openapi-fetch, eventsource-parser) resolve from the packages that declare them.
     nodePaths: [join(root, "packages/react/node_modules"), join(root, "packages/client/node_modules")],
     define: { "process.env.NODE_ENV": '"production"' },
-    plugins,
+    plugins: [...plugins, workspace],
   });
   const code = result.outputFiles[0]!.contents;
   return {
