@@ -10,11 +10,11 @@ import type {
 } from "@kontext-sdk/schema";
 import { validateInput } from "@kontext-sdk/schema";
 import createClient, { type Client } from "openapi-fetch";
-import { type Credentials, envCredentials, isBrowser } from "./credentials.js";
+import { type Credentials, isBrowser } from "./credentials.js";
 import { KontextApiError, KontextError, KontextTimeoutError, KontextValidationError } from "./errors.js";
 import { createTransport, type Send } from "./http.js";
 import { prepareInput, type WithBinaryImages } from "./inputs.js";
-import { DEFAULT_RETRY, type RetryOptions, sleep } from "./retry.js";
+import { type RetryOptions, sleep } from "./retry.js";
 import { readStatusStream } from "./stream.js";
 import { joinUrl, pickUrl, queueUrls } from "./urls.js";
 
@@ -142,9 +142,11 @@ export function createKontextClient(options: KontextClientOptions = {}): Kontext
   const v = options.validate;
   const [lite, send] = build({ ...options, validate: v === false ? false : typeof v === "function" ? v : validateInput });
   const raw = createClient<paths>({
-    baseUrl: options.baseUrl ?? "https://queue.fal.run",
+    baseUrl: options.baseUrl ?? QUEUE_HOST,
+    // openapi-fetch's Request goes through the same transport (auth, proxy, retries); every final answer,
+    // error or not, is handed back for openapi-fetch to read.
     fetch: async (req) => {
-      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.text();
+      const body = /^(GET|HEAD)$/.test(req.method) ? undefined : await req.text();
       const call = {
         method: req.method,
         url: req.url,
@@ -153,7 +155,7 @@ export function createKontextClient(options: KontextClientOptions = {}): Kontext
         signal: req.signal,
         once: req.method === "POST",
       };
-      return (await send({ ...call, what: `${req.method} ${req.url}` }, "raw")).response;
+      return (await send(call, "raw"))[1];
     },
   });
   return { ...lite, raw };
@@ -168,181 +170,161 @@ export function createKontextClientLite(options: KontextClientOptions = {}): Kon
   return build(options)[0];
 }
 
+const QUEUE_HOST = "https://queue.fal.run";
+
 // The lifecycle and the transport it runs on (shared with the raw client, not public).
 function build(options: KontextClientOptions): [KontextLiteClient, Send] {
-  const base = options.baseUrl ?? "https://queue.fal.run";
+  const base = options.baseUrl ?? QUEUE_HOST;
   const syncBase = options.syncBaseUrl ?? "https://fal.run";
-  const { proxyUrl } = options;
-  // Behind a proxy the key lives on the server: nothing is attached unless given explicitly.
-  const credentials = options.credentials ?? (proxyUrl || isBrowser() ? undefined : envCredentials());
-  if (isBrowser() && typeof options.credentials === "string" && !proxyUrl && !options.dangerouslyAllowBrowser) {
+  const { validate } = options;
+  if (isBrowser() && typeof options.credentials === "string" && !options.proxyUrl && !options.dangerouslyAllowBrowser) {
     throw new KontextError(
-      "A raw key in a browser can be read by anyone who opens the page. Route calls through a server (`proxyUrl`), " +
-        "pass a `credentials` function that fetches a short-lived token, or set `dangerouslyAllowBrowser: true`.",
+      "A raw key in a browser is readable by anyone: use proxyUrl, a credentials function, or dangerouslyAllowBrowser",
     );
   }
-  const validator = typeof options.validate === "function" ? options.validate : undefined;
-  const send: Send = createTransport({
-    credentials,
-    authScheme: options.authScheme ?? "Key",
-    proxyUrl,
-    fetch: options.fetch ?? ((...args) => globalThis.fetch(...args)),
-    retry: options.retry === false ? false : { ...DEFAULT_RETRY, ...options.retry },
-    timeout: options.timeout,
-    headers: options.headers,
-    trusted: [base, syncBase],
-  });
+  const send = createTransport(options, [base, syncBase]);
+  const withLogs = (url: string, o?: StatusOptions) => (o?.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url);
+  // Built from our own base: `/{owner}/{app}/requests/{id}` plus `/status`, `/status/stream`, `/cancel`.
+  const at = (endpoint: string, requestId: string, suffix = "") => joinUrl(base, queueUrls(endpoint, requestId).result) + suffix;
 
   async function prepare(endpoint: string, input: unknown): Promise<string> {
     const value = await prepareInput(input);
-    if (validator) {
-      const checked = validator(endpoint, value);
-      if (!checked.ok) throw new KontextValidationError(checked.issues, { prefix: `Invalid input for ${endpoint}` });
-    }
+    const checked = typeof validate === "function" && validate(endpoint, value);
+    if (checked && !checked.ok) throw new KontextValidationError(checked.issues, { prefix: `Invalid input for ${endpoint}` });
     return JSON.stringify(value);
   }
 
-  const urls = (endpoint: string, requestId: string) => {
-    const u = queueUrls(endpoint, requestId);
-    return {
-      status: joinUrl(base, u.status),
-      stream: joinUrl(base, u.stream),
-      result: joinUrl(base, u.result),
-      cancel: joinUrl(base, u.cancel),
-    };
-  };
-
-  async function getStatus(url: string, what: string, o: StatusOptions = {}): Promise<QueueStatus> {
-    const { data } = await send({
-      method: "GET",
-      url: o.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url,
-      signal: o.signal,
-      what,
-    });
-    const s = data as QueueStatus | undefined;
-    if (!s || typeof s.status !== "string") {
-      throw new KontextApiError(`${what}: the answer is not a queue status`, { status: 200, body: data, retryable: true });
+  async function getStatus(url: string, o?: StatusOptions): Promise<QueueStatus> {
+    const [s] = await send({ method: "GET", url: withLogs(url, o), signal: o?.signal });
+    if (typeof (s as QueueStatus | undefined)?.status !== "string") {
+      throw new KontextApiError("GET status: the answer is not a queue status", { status: 200, body: s, retryable: true });
     }
-    return s;
+    return s as QueueStatus;
   }
 
-  async function* streamFrom(url: string, what: string, o: StatusOptions = {}): AsyncGenerator<QueueStatus> {
-    const target = o.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url;
-    const { response } = await send({ method: "GET", url: target, signal: o.signal, what }, "stream");
-    yield* readStatusStream(response, what, o.signal);
+  async function* streamFrom(url: string, o: StatusOptions = {}): AsyncGenerator<QueueStatus> {
+    const [, response] = await send({ method: "GET", url: withLogs(url, o), signal: o.signal }, "stream");
+    yield* readStatusStream(response, o.signal);
   }
 
-  async function getResult<E extends EndpointId>(url: string, requestId: string, what: string, signal?: AbortSignal) {
-    const { response, data } = await send({ method: "GET", url, signal, what });
+  async function getResult<E extends EndpointId>(
+    url: string,
+    requestId: string,
+    signal?: AbortSignal,
+  ): Promise<KontextResult<E>> {
+    const [data, response] = await send({ method: "GET", url, signal });
     return { data: data as OutputOf<E>, requestId: response.headers.get("x-fal-request-id") ?? requestId };
   }
 
-  async function doCancel(url: string, what: string, signal?: AbortSignal): Promise<CancelResponse> {
+  async function cancelAt(url: string, signal?: AbortSignal): Promise<CancelResponse> {
     try {
-      const { data } = await send({ method: "PUT", url, signal, what });
+      const [data] = await send({ method: "PUT", url, signal });
       return (data as CancelResponse | undefined) ?? { status: "CANCELLATION_REQUESTED" };
     } catch (error) {
       // fal documents ALREADY_COMPLETED and NOT_FOUND as cancel outcomes; some hosts send them with a 4xx.
-      const s = error instanceof KontextApiError && (error.body as { status?: unknown } | null)?.status;
-      if (s === "ALREADY_COMPLETED" || s === "NOT_FOUND") return { status: s };
+      const s = (error as KontextApiError).body as CancelResponse | undefined;
+      if (s?.status === "ALREADY_COMPLETED" || s?.status === "NOT_FOUND") return { status: s.status };
       throw error;
     }
   }
 
   async function submit<E extends EndpointId>(endpoint: E, input: KontextInput<E>, o: SubmitOptions = {}): Promise<SubmitResult> {
-    if (o.startTimeout !== undefined && !(o.startTimeout > 1)) {
-      const message = `startTimeout must be more than 1 second (got ${o.startTimeout})`;
-      throw new KontextValidationError([
-        { path: "", field: "startTimeout", value: o.startTimeout, rule: "exclusiveMinimum", message },
-      ]);
+    const { startTimeout: t } = o;
+    if (t !== undefined && !(t > 1)) {
+      const message = `startTimeout must be more than 1 second (got ${t})`;
+      throw new KontextValidationError([{ path: "", field: "startTimeout", value: t, rule: "exclusiveMinimum", message }]);
     }
-    const body = await prepare(endpoint, input);
     const headers: Record<string, string> = { ...o.headers };
-    if (o.startTimeout !== undefined) headers["x-fal-request-timeout"] = String(o.startTimeout);
+    if (t) headers["x-fal-request-timeout"] = String(t);
     if (o.priority) headers["x-fal-queue-priority"] = o.priority;
     if (o.hint) headers["x-fal-runner-hint"] = o.hint;
     const url = joinUrl(base, `/${endpoint}`) + (o.webhookUrl ? `?fal_webhook=${encodeURIComponent(o.webhookUrl)}` : "");
-    const what = `submit to ${endpoint}`;
     let s: SubmitResponse | undefined;
-    let headerId: string | undefined;
+    let headerId: string | null | undefined;
     try {
-      const { response, data } = await send({ method: "POST", url, body, headers, signal: o.signal, once: true, what });
+      const [data, response] = await send({
+        method: "POST",
+        url,
+        body: await prepare(endpoint, input),
+        headers,
+        signal: o.signal,
+        once: true,
+      });
       s = data as SubmitResponse | undefined;
-      headerId = response.headers.get("x-fal-request-id") ?? undefined;
+      headerId = response.headers.get("x-fal-request-id");
     } catch (error) {
-      // A 2xx with a garbled body still queued a job; when its id came in a header, keep the job rather than lose it.
+      // A 2xx with a garbled body still queued a job: when its id came in a header, keep it rather than lose it.
       if (!(error instanceof KontextApiError && error.status < 300 && error.requestId)) throw error;
       headerId = error.requestId;
     }
     const requestId = typeof s?.request_id === "string" ? s.request_id : headerId;
-    if (!requestId) throw new KontextApiError(`${what}: the answer has no request_id`, { status: 200, body: s });
-    const built = urls(endpoint, requestId);
+    if (!requestId) throw new KontextApiError("POST submit: the answer has no request_id", { status: 200, body: s });
+    const r = at(endpoint, requestId);
+    const statusUrl = pickUrl(s?.status_url, base, `${r}/status`);
+    const responseUrl = pickUrl(s?.response_url, base, r);
+    const cancelUrl = pickUrl(s?.cancel_url, base, `${r}/cancel`);
     return {
       requestId,
       status: "IN_QUEUE",
-      queuePosition: typeof s?.queue_position === "number" ? s.queue_position : 0,
-      statusUrl: pickUrl(s?.status_url, base, built.status),
-      responseUrl: pickUrl(s?.response_url, base, built.result),
-      cancelUrl: pickUrl(s?.cancel_url, base, built.cancel),
+      queuePosition: s?.queue_position ?? 0,
+      statusUrl,
+      responseUrl,
+      cancelUrl,
       body: s ?? {
         status: "IN_QUEUE",
         request_id: requestId,
         queue_position: 0,
-        status_url: built.status,
-        response_url: built.result,
-        cancel_url: built.cancel,
+        status_url: statusUrl,
+        response_url: responseUrl,
+        cancel_url: cancelUrl,
       },
     };
   }
 
   async function waitUntilDone(job: SubmitResult, o: SubscribeOptions, signal: AbortSignal): Promise<void> {
-    const what = `status of ${job.requestId}`;
     const done = (s: QueueStatus) => {
       o.onQueueUpdate?.(s);
-      return s.status !== "IN_QUEUE" && s.status !== "IN_PROGRESS";
+      last = s.status;
+      return last !== "IN_QUEUE" && last !== "IN_PROGRESS";
     };
     let last: string = job.status;
     if (o.mode !== "poll") {
       try {
-        for await (const s of streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, what, { logs: o.logs, signal })) {
-          last = s.status;
+        for await (const s of streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal })) {
           if (done(s)) return;
         }
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        if (error instanceof KontextApiError && (error.status === 401 || error.status === 403)) throw error;
-        // Anything else (a dropped connection, a proxy that buffers SSE, a 404 for the stream path): poll instead.
+        if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
+        // Anything else (a dropped connection, a proxy that buffers SSE, no stream route): poll instead.
       }
     }
     let wait = o.pollInterval ?? POLL_BACKOFF.initial;
     for (;;) {
       await sleep(wait, signal);
-      const s = await getStatus(job.statusUrl, what, { logs: o.logs, signal });
-      if (done(s)) return;
-      if (o.pollInterval === undefined) wait = nextPollWait(wait, last, s.status);
-      last = s.status;
+      const previous = last;
+      if (done(await getStatus(job.statusUrl, { logs: o.logs, signal }))) return;
+      if (o.pollInterval === undefined) wait = nextPollWait(wait, previous, last);
     }
   }
 
-  /** Runs `work` under a signal that the caller's signal and an optional deadline both abort. */
+  /**
+   * Runs `work` under one signal that both the caller's signal and an optional deadline abort. On the
+   * deadline the work rejects with a KontextTimeoutError carrying whatever request id `onTimeout` knows.
+   */
   async function bounded<T>(
     outer: AbortSignal | undefined,
     timeout: number | undefined,
-    label: () => [string, string | undefined],
     work: (signal: AbortSignal) => Promise<T>,
-    onTimeout?: () => void,
+    onTimeout: () => string | undefined = () => undefined,
   ): Promise<T> {
+    if (outer?.aborted) throw outer.reason;
     const ctl = new AbortController();
     const forward = () => ctl.abort(outer!.reason);
-    if (outer?.aborted) throw outer.reason;
     outer?.addEventListener("abort", forward, { once: true });
     const timer =
-      timeout && timeout > 0
-        ? setTimeout(() => {
-            const [message, requestId] = label();
-            ctl.abort(new KontextTimeoutError(message, requestId));
-            onTimeout?.();
-          }, timeout)
+      timeout! > 0
+        ? setTimeout(() => ctl.abort(new KontextTimeoutError(`timed out after ${timeout} ms`, onTimeout())), timeout)
         : undefined;
     try {
       return await work(ctl.signal);
@@ -356,51 +338,39 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
 
   const client: KontextLiteClient = {
     submit,
-    status: (endpoint, requestId, o) => getStatus(urls(endpoint, requestId).status, `status of ${requestId}`, o),
-    streamStatus: (endpoint, requestId, o) => streamFrom(urls(endpoint, requestId).stream, `status stream of ${requestId}`, o),
-    result: (endpoint, requestId, o = {}) =>
-      getResult(urls(endpoint, requestId).result, requestId, `result of ${requestId}`, o.signal),
-    cancel: (endpoint, requestId, o = {}) => doCancel(urls(endpoint, requestId).cancel, `cancel of ${requestId}`, o.signal),
+    status: (endpoint, requestId, o) => getStatus(at(endpoint, requestId, "/status"), o),
+    streamStatus: (endpoint, requestId, o) => streamFrom(at(endpoint, requestId, "/status/stream"), o),
+    result: (endpoint, requestId, o) => getResult(at(endpoint, requestId), requestId, o?.signal),
+    cancel: (endpoint, requestId, o) => cancelAt(at(endpoint, requestId, "/cancel"), o?.signal),
 
     subscribe(endpoint, input, o = {}) {
       let job: SubmitResult | undefined;
       return bounded(
         o.signal,
         o.timeout,
-        () => [`${endpoint} did not finish within ${o.timeout} ms`, job?.requestId],
         async (signal) => {
           job = await submit(endpoint, input, { ...o, signal });
           o.onEnqueue?.(job.requestId);
           await waitUntilDone(job, o, signal);
-          return getResult(job.responseUrl, job.requestId, `result of ${job.requestId}`, signal);
+          return getResult(job.responseUrl, job.requestId, signal);
         },
-        // Best effort: the caller has been told; a failed cancel must not become an unhandled rejection.
-        () => job && doCancel(job.cancelUrl, `cancel of ${job.requestId}`).catch(() => {}),
+        () => {
+          // Best effort: the caller is told about the timeout either way, so a failed cancel is dropped.
+          if (job) cancelAt(job.cancelUrl).catch(() => {});
+          return job?.requestId;
+        },
       );
     },
 
     run(endpoint, input, o = {}) {
-      return bounded(
-        o.signal,
-        o.timeout,
-        () => [`${endpoint} did not answer within ${o.timeout} ms`, undefined],
-        async (signal) => {
-          const body = await prepare(endpoint, input);
-          const url = joinUrl(syncBase, `/${endpoint}`);
-          // fal never retries sync runs (a lost answer is still billed), so neither do we, except when the
-          // connection was refused and nothing can have run.
-          const { response, data } = await send({
-            method: "POST",
-            url,
-            body,
-            headers: o.headers,
-            signal,
-            once: true,
-            what: `run ${endpoint}`,
-          });
-          return { data: data as OutputOf<typeof endpoint>, requestId: response.headers.get("x-fal-request-id") ?? "" };
-        },
-      );
+      return bounded(o.signal, o.timeout, async (signal) => {
+        const body = await prepare(endpoint, input);
+        // fal never retries sync runs (a lost answer is still billed), so neither do we, except when the
+        // connection was refused and nothing can have run.
+        const call = { method: "POST", url: joinUrl(syncBase, `/${endpoint}`), body, headers: o.headers, signal, once: true };
+        const [data, response] = await send(call);
+        return { data: data as OutputOf<typeof endpoint>, requestId: response.headers.get("x-fal-request-id") ?? "" };
+      });
     },
   };
   return [client, send];

@@ -16,19 +16,15 @@ export interface KontextApiErrorInit {
 /** An HTTP answer that was not what the operation expects (non-2xx, or a body that could not be read). */
 export class KontextApiError extends KontextError {
   override name = "KontextApiError";
-  status: number;
-  body: unknown;
-  requestId?: string;
-  errorType?: string;
+  declare status: number;
+  declare body: unknown;
+  declare requestId?: string;
+  declare errorType?: string;
   /** True when asking again may succeed (429/502/503/504, `x-fal-retryable: true`, a garbled body). */
-  retryable: boolean;
+  declare retryable: boolean;
   constructor(message: string, init: KontextApiErrorInit) {
     super(message);
-    this.status = init.status;
-    this.body = init.body;
-    this.requestId = init.requestId;
-    this.errorType = init.errorType;
-    this.retryable = !!init.retryable;
+    Object.assign(this, { retryable: false }, init);
   }
 }
 
@@ -38,23 +34,23 @@ export class KontextApiError extends KontextError {
  */
 export class KontextValidationError extends KontextError {
   override name = "KontextValidationError";
-  issues: ValidationIssue[];
-  status?: 422;
-  requestId?: string;
-  body?: unknown;
-  constructor(issues: ValidationIssue[], init: { status?: 422; requestId?: string; body?: unknown; prefix?: string } = {}) {
-    super(`${init.prefix ?? "Invalid input"}: ${issues.map((i) => i.message).join("; ") || "rejected"}`);
-    this.issues = issues;
-    this.status = init.status;
-    this.requestId = init.requestId;
-    this.body = init.body;
+  declare issues: ValidationIssue[];
+  declare status?: 422;
+  declare requestId?: string;
+  declare body?: unknown;
+  constructor(
+    issues: ValidationIssue[],
+    { prefix = "Invalid input", ...init }: { status?: 422; requestId?: string; body?: unknown; prefix?: string } = {},
+  ) {
+    super(`${prefix}: ${issues.map((i) => i.message).join("; ") || "rejected"}`);
+    Object.assign(this, { issues }, init);
   }
 }
 
 /** A `timeout` ran out: the whole job for `subscribe`/`run`, or one HTTP call for the client-wide `timeout`. */
 export class KontextTimeoutError extends KontextError {
   override name = "KontextTimeoutError";
-  requestId?: string;
+  declare requestId?: string;
   constructor(message: string, requestId?: string) {
     super(message);
     this.requestId = requestId;
@@ -69,46 +65,40 @@ const snippet = (text: string) => {
 };
 
 /**
- * Reads a failed (or unreadable) response into a typed error. The body is read as text first so an HTML
- * error page or truncated JSON becomes a message with a short snippet instead of a SyntaxError.
+ * A failed (or unreadable) answer as a typed error. The body arrives as text so an HTML error page or
+ * truncated JSON becomes a message with a short snippet instead of a SyntaxError.
  */
-export async function errorFromResponse(response: Response, what: string, text?: string): Promise<KontextError> {
+export function errorFromResponse(response: Response, what: string, text: string): KontextError {
   const h = response.headers;
   const status = response.status;
   const requestId = h.get("x-fal-request-id") ?? undefined;
-  if (text === undefined) text = await response.text().catch(() => "");
-  let body: unknown = text;
-  let parsed = false;
+  let body: any = text;
   try {
     body = JSON.parse(text);
-    parsed = true;
   } catch {}
-  const detail = parsed && body && typeof body === "object" ? (body as { detail?: unknown }).detail : undefined;
+  const parsed = body !== text;
+  const detail = body?.detail;
   if (status === 422) {
-    return new KontextValidationError(issuesFromDetail(detail ?? (parsed ? undefined : snippet(text))), {
+    return new KontextValidationError(issuesFromDetail(detail ?? snippet(text)), {
       status,
       requestId,
       body,
       prefix: `${what} rejected the input (422)`,
     });
   }
-  const errorType =
-    h.get("x-fal-error-type") ??
-    (parsed && body && typeof body === "object" ? ((body as { error_type?: string }).error_type ?? undefined) : undefined);
-  const retryHeader = h.get("x-fal-retryable");
-  const userTimeout = h.get("x-fal-request-timeout-type") === "user";
+  const errorType = h.get("x-fal-error-type") ?? body?.error_type ?? undefined;
+  const hint = h.get("x-fal-retryable");
   const retryable =
-    retryHeader != null
-      ? /^(1|true|yes)$/i.test(retryHeader)
-      : !userTimeout && (RETRYABLE_STATUSES.includes(status) || (response.ok && !parsed));
-  const reason =
-    typeof detail === "string"
+    hint != null
+      ? /^(1|true|yes)$/i.test(hint)
+      : h.get("x-fal-request-timeout-type") !== "user" && ([429, 502, 503, 504].includes(status) || (response.ok && !parsed));
+  const reason = parsed
+    ? typeof detail === "string"
       ? detail
-      : parsed
-        ? ((body as { message?: string } | null)?.message ?? (detail === undefined ? snippet(text) : JSON.stringify(detail)))
-        : text
-          ? `unreadable body: ${snippet(text)}`
-          : response.statusText || "empty body";
+      : (body?.message ?? snippet(JSON.stringify(detail ?? body)))
+    : text
+      ? `unreadable body: ${snippet(text)}`
+      : response.statusText || "empty body";
   return new KontextApiError(`${what} failed with HTTP ${status}${errorType ? ` (${errorType})` : ""}: ${reason}`, {
     status,
     body,
@@ -117,8 +107,6 @@ export async function errorFromResponse(response: Response, what: string, text?:
     retryable,
   });
 }
-
-export const RETRYABLE_STATUSES = [429, 502, 503, 504];
 
 /** fal's 422 `detail`: an array of `{loc, msg, type, input?}`, or (tolerated) a plain string. */
 export function issuesFromDetail(detail: unknown): ValidationIssue[] {

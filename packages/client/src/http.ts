@@ -1,34 +1,21 @@
-import { type Credentials, resolveCredentials } from "./credentials.js";
+import type { KontextClientOptions } from "./client.js";
+import { envCredentials, isBrowser, resolveCredentials } from "./credentials.js";
 import { errorFromResponse, KontextApiError, KontextError, KontextTimeoutError } from "./errors.js";
-import { isConnectionRefused, type RetryOptions, retryDelay, sleep } from "./retry.js";
+import { DEFAULT_RETRY, isConnectionRefused, retryDelay, sleep } from "./retry.js";
 import { originOf } from "./urls.js";
-
-export interface TransportOptions {
-  credentials?: Credentials;
-  authScheme: "Key" | "Bearer";
-  proxyUrl?: string;
-  fetch: typeof fetch;
-  retry: RetryOptions | false;
-  timeout?: number;
-  headers?: Record<string, string>;
-  /** Origins that may receive the credentials: the configured queue and sync hosts, nothing else. */
-  trusted: (string | undefined)[];
-}
 
 export interface Call {
   method: string;
   /** The absolute target URL (the proxy, if any, is applied here, not by callers). */
   url: string;
-  body?: BodyInit | null;
-  headers?: Record<string, string> | Headers;
+  body?: string;
+  headers?: HeadersInit;
   signal?: AbortSignal;
   /**
    * A call that must not run twice (submit, sync run): retried only when the connection was refused,
    * i.e. the request provably never reached a server. Everything else here is idempotent.
    */
   once?: boolean;
-  /** How messages name the operation, e.g. `submit to fal-ai/flux-pro/kontext`. */
-  what: string;
 }
 
 /**
@@ -37,93 +24,95 @@ export interface Call {
  */
 export type Mode = "json" | "stream" | "raw";
 
-export type Send = (call: Call, mode?: Mode) => Promise<{ response: Response; data?: unknown }>;
+export type Send = (call: Call, mode?: Mode) => Promise<[data: unknown, response: Response]>;
 
-export function createTransport(o: TransportOptions): Send {
-  const trusted = new Set(o.trusted.map(originOf));
+/** Auth, proxying, per-call timeout and the retry loop, around the one fetch everything goes through. */
+export function createTransport(o: KontextClientOptions, hosts: string[]): Send {
+  const trusted = hosts.map(originOf);
+  // Behind a proxy (or in a page) the key lives on a server: nothing is attached unless given explicitly.
+  const credentials = o.credentials ?? (o.proxyUrl || isBrowser() ? undefined : envCredentials);
+  const retry = o.retry !== false && { ...DEFAULT_RETRY, ...o.retry };
+  const fetcher = o.fetch ?? ((...args) => globalThis.fetch(...args));
   return async (call, mode = "json") => {
-    const key = await resolveCredentials(o.credentials);
+    const key = await resolveCredentials(credentials);
     const headers = new Headers(o.headers);
     for (const [k, v] of new Headers(call.headers)) headers.set(k, v);
     if (!headers.has("accept")) headers.set("accept", mode === "stream" ? "text/event-stream" : "application/json");
     if (call.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
     // Credentials only for the configured hosts: a URL from anywhere else never sees them.
-    if (key && trusted.has(originOf(call.url))) headers.set("authorization", `${o.authScheme} ${key}`);
+    if (key && trusted.includes(originOf(call.url))) headers.set("authorization", `${o.authScheme ?? "Key"} ${key}`);
     let target = call.url;
-    if (o.proxyUrl && !call.url.startsWith(o.proxyUrl)) {
+    if (o.proxyUrl && !target.startsWith(o.proxyUrl)) {
       // fal's proxy protocol (what @fal-ai/client's proxyUrl does): same method and body, sent to the
       // proxy, with the real URL in a header; the proxy adds the server-side key.
-      headers.set("x-fal-target-url", call.url);
+      headers.set("x-fal-target-url", target);
       target = o.proxyUrl;
     }
-    const retry = o.retry;
+    const what = `${call.method} ${call.url.replace(/^\w+:\/\/[^/]+|\?.*$/g, "")}`;
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
-      let retryAfter: string | null = null;
-      let userTimeout = false;
-      let hint: string | null = null;
+      let response: Response | undefined;
+      let text: string | undefined;
+      if (call.signal?.aborted) throw call.signal.reason;
       const ctl = new AbortController();
+      const onAbort = () => ctl.abort(call.signal!.reason);
+      call.signal?.addEventListener("abort", onAbort, { once: true });
       // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
       const aborted = new Promise<never>((_, reject) =>
         ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true }),
       );
       aborted.catch(() => {});
       const race = <T>(p: Promise<T>) => Promise.race([p, aborted]);
-      const onAbort = () => ctl.abort(call.signal!.reason);
-      if (call.signal?.aborted) throw call.signal.reason;
-      call.signal?.addEventListener("abort", onAbort, { once: true });
       const timer =
-        o.timeout && o.timeout > 0
-          ? setTimeout(() => ctl.abort(new KontextTimeoutError(`${call.what} timed out after ${o.timeout} ms`)), o.timeout)
+        o.timeout! > 0
+          ? setTimeout(() => ctl.abort(new KontextTimeoutError(`${what} timed out after ${o.timeout} ms`)), o.timeout)
           : undefined;
       try {
-        const response = await race(o.fetch(target, { method: call.method, headers, body: call.body, signal: ctl.signal }));
-        retryAfter = response.headers.get("retry-after");
-        userTimeout = response.headers.get("x-fal-request-timeout-type") === "user";
-        hint = response.headers.get("x-fal-retryable");
-        if (mode === "raw") {
-          const again = !call.once && retry && retry.statuses.includes(response.status) && !userTimeout;
-          if (!again || attempt >= retry.maxRetries) return { response };
-          await response.body?.cancel().catch(() => {});
-          failure = new KontextApiError(`HTTP ${response.status}`, { status: response.status, body: undefined, retryable: true });
-        } else if (!response.ok) {
-          failure = await race(errorFromResponse(response, call.what));
-        } else if (mode === "stream") {
-          return { response };
-        } else {
-          const text = await race(response.text());
+        response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal: ctl.signal }));
+        if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return [undefined, response];
+        text = await race(response.text());
+        if (response.ok) {
           try {
-            return { response, data: text ? JSON.parse(text) : undefined };
-          } catch {
-            failure = await errorFromResponse(response, call.what, text);
-          }
+            return [text ? JSON.parse(text) : undefined, response];
+          } catch {}
         }
+        failure = errorFromResponse(response, what, text);
       } catch (error) {
         if (call.signal?.aborted) throw call.signal.reason;
-        failure = ctl.signal.aborted && ctl.signal.reason instanceof KontextTimeoutError ? ctl.signal.reason : error;
+        failure = ctl.signal.reason instanceof KontextTimeoutError ? ctl.signal.reason : error;
       } finally {
         clearTimeout(timer);
         call.signal?.removeEventListener("abort", onAbort);
       }
-      const retryable =
-        failure instanceof KontextError
-          ? failure instanceof KontextTimeoutError ||
-            (failure instanceof KontextApiError &&
-              !userTimeout &&
-              (failure.retryable || (hint == null && retry && retry.statuses.includes(failure.status))))
-          : true; // a transport error: reset, DNS, `fetch failed`
-      const again = call.once ? isConnectionRefused(failure) : retryable;
-      if (!retry || attempt >= retry.maxRetries || !again) throw redact(failure, key);
-      await sleep(retryDelay(retry, attempt, retryAfter), call.signal);
+      const again = call.once
+        ? isConnectionRefused(failure)
+        : !(failure instanceof KontextError) || // a transport error: reset, DNS, `fetch failed`
+          failure instanceof KontextTimeoutError ||
+          (failure instanceof KontextApiError && (failure.retryable || retryableStatus(response!)));
+      if (!retry || attempt >= retry.maxRetries || !again) {
+        if (mode === "raw" && response) return [undefined, new Response(text, response)];
+        throw redact(failure, key);
+      }
+      await sleep(retryDelay(retry, attempt, response?.headers.get("retry-after")), call.signal);
     }
   };
+
+  /** A status the retry options list, unless fal says otherwise (`x-fal-retryable`, a user start-timeout). */
+  function retryableStatus(r: Response) {
+    return (
+      !!retry &&
+      retry.statuses.includes(r.status) &&
+      r.headers.get("x-fal-retryable") == null &&
+      r.headers.get("x-fal-request-timeout-type") !== "user"
+    );
+  }
 }
 
 /** Belt and braces: whatever a server echoes back, the key (or its secret half) is cut from messages. */
 function redact(error: unknown, key: string | undefined): unknown {
   if (key && error instanceof Error) {
     for (const part of [key, key.split(":")[1]]) {
-      if (part && part.length >= 6 && error.message.includes(part)) error.message = error.message.split(part).join("***");
+      if (part && part.length >= 6) error.message = error.message.split(part).join("***");
     }
   }
   return error;

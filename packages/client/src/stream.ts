@@ -8,16 +8,16 @@ import { KontextApiError } from "./errors.js";
  * Ends after COMPLETED. A stream that closes early, or sends something that is not a status, throws a
  * retryable KontextApiError, which `subscribe` answers by falling back to polling.
  */
-export async function* readStatusStream(response: Response, what: string, signal?: AbortSignal): AsyncGenerator<QueueStatus> {
+export async function* readStatusStream(response: Response, signal?: AbortSignal): AsyncGenerator<QueueStatus> {
   const reader = response.body?.getReader();
   const broken = (why: string, body?: unknown) =>
-    new KontextApiError(`${what}: ${why}`, {
+    new KontextApiError(`status stream: ${why}`, {
       status: response.status,
       body,
       requestId: response.headers.get("x-fal-request-id") ?? undefined,
       retryable: true,
     });
-  if (!reader) throw broken("the status stream has no body");
+  if (!reader) throw broken("no body");
   const pending: string[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event.data) });
   const decoder = new TextDecoder();
@@ -29,7 +29,7 @@ export async function* readStatusStream(response: Response, what: string, signal
       if (signal?.aborted) throw signal.reason;
       const { done, value } = await reader.read();
       if (signal?.aborted) throw signal.reason;
-      if (done) throw broken("the status stream closed before COMPLETED");
+      if (done) throw broken("closed before COMPLETED");
       parser.feed(decoder.decode(value, { stream: true }));
       while (pending.length) {
         const data = pending.shift()!;
@@ -37,10 +37,9 @@ export async function* readStatusStream(response: Response, what: string, signal
         try {
           status = JSON.parse(data);
         } catch {
-          throw broken("the status stream sent an unreadable event", data.slice(0, 120));
+          throw broken("unreadable event", data.slice(0, 120));
         }
-        if (!status || typeof status.status !== "string")
-          throw broken("the status stream sent an event without a status", status);
+        if (!status || typeof status.status !== "string") throw broken("an event without a status", status);
         yield status;
         // COMPLETED ends it; so does any status fal does not document (FAILED in some gateways): the result tells.
         if (status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS") return;

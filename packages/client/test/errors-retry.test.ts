@@ -20,7 +20,7 @@ describe("error mapping", () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(KontextValidationError);
     expect(err.issues).toEqual([{ path: "", field: "", value: undefined, rule: "server", message: "Prompt is too long" }]);
-    expect(err.message).toBe("result of r rejected the input (422): Prompt is too long");
+    expect(err.message).toBe("GET /fal-ai/flux-pro/requests/r rejected the input (422): Prompt is too long");
   });
 
   it("an HTML error page gives a KontextApiError with a short snippet", async () => {

@@ -1,0 +1,172 @@
+import { createKontextMock, type FaultRule, type KontextMockOptions } from "@kontext-sdk/mocks";
+import { startMockServer } from "@kontext-sdk/mocks/server";
+import { type EndpointId, endpoints } from "@kontext-sdk/schema";
+import { describe, expect, it } from "vitest";
+import { createKontextClient, KontextApiError, KontextTimeoutError, KontextValidationError } from "../src/index.js";
+
+const fast = { queueSteps: 1, progressSteps: 2, stepMs: 5 };
+const inputs: Record<string, object> = {
+  "text-to-image": { prompt: "a red fox" },
+  edit: { prompt: "a red fox", image_url: "https://example.com/in.png" },
+  multi: { prompt: "a red fox", image_urls: ["https://example.com/a.png", "https://example.com/b.png"] },
+};
+const T2I = "fal-ai/flux-pro/kontext/text-to-image" as const;
+
+function setup(options: KontextMockOptions = {}, client: Parameters<typeof createKontextClient>[0] = {}) {
+  const mock = createKontextMock({ timeline: fast, ...options });
+  const kontext = createKontextClient({
+    credentials: "mock-key",
+    fetch: mock.fetch,
+    retry: { baseDelay: 1, maxDelay: 5 },
+    ...client,
+  });
+  const ops = () => mock.requests.map((r) => r.operation);
+  return { mock, kontext, ops };
+}
+
+describe("against the mock (mock.fetch)", () => {
+  it.each(Object.keys(endpoints) as EndpointId[])("%s: subscribe in stream and poll mode, then run", async (id) => {
+    const { mock, kontext } = setup();
+    const input = inputs[endpoints[id].kind] as never;
+    for (const mode of ["stream", "poll"] as const) {
+      const updates: string[] = [];
+      let enqueued = "";
+      const r = await kontext.subscribe(id, input, {
+        mode,
+        pollInterval: 2,
+        logs: true,
+        onEnqueue: (rid) => {
+          enqueued = rid;
+        },
+        onQueueUpdate: (s) => updates.push(s.status),
+      });
+      expect(r.requestId).toBe(enqueued);
+      expect(r.data.images.length).toBeGreaterThan(0);
+      expect(r.data.images[0]!.url).toMatch(/^https?:\/\//);
+      expect(updates.at(-1)).toBe("COMPLETED");
+      expect(mock.jobs.get(r.requestId)?.state).toBe("COMPLETED");
+    }
+    const sync = await kontext.run(id, input);
+    expect(sync.data.images.length).toBeGreaterThan(0);
+    expect(mock.requests.filter((r) => r.operation === "submit")).toHaveLength(2);
+    for (const r of mock.requests) expect(JSON.stringify(r)).not.toContain("mock-key");
+  });
+
+  it("status, result and cancel by request id (resume after onEnqueue)", async () => {
+    const { kontext } = setup({ timeline: { queueSteps: 50, progressSteps: 1, stepMs: 1000 } });
+    const job = await kontext.submit(T2I, { prompt: "a fox" });
+    const s = await kontext.status(T2I, job.requestId, { logs: true });
+    expect(s.status).toBe("IN_QUEUE");
+    await expect(kontext.result(T2I, job.requestId)).rejects.toBeInstanceOf(KontextApiError);
+    const c = await kontext.cancel(T2I, job.requestId);
+    expect(["OK", "CANCELLATION_REQUESTED"]).toContain(c.status);
+  });
+
+  it("a dropped status stream falls back to polling, with one submit", async () => {
+    const { kontext, ops } = setup({ faults: [{ kind: "stream-drop", afterEvents: 1 }] });
+    const r = await kontext.subscribe(T2I, { prompt: "a fox" }, { pollInterval: 2 });
+    expect(r.data.images.length).toBeGreaterThan(0);
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+    expect(ops()).toContain("stream");
+    expect(ops()).toContain("status");
+  });
+
+  it.each<[string, FaultRule]>([
+    ["429 with Retry-After", { operation: "status", kind: "status", status: 429, retryAfter: 0, times: 2 }],
+    ["503 burst", { operation: ["status", "result"], kind: "status", status: 503, times: 3 }],
+    ["connection reset", { operation: ["status", "result"], kind: "reset", times: 2 }],
+    ["malformed JSON", { operation: "status", kind: "malformed-json", times: 2 }],
+    ["an HTML error page", { operation: "result", kind: "html", status: 502, times: 1 }],
+  ])("recovers from %s on idempotent calls", async (_, fault) => {
+    const { kontext, ops } = setup({ faults: [fault] });
+    const r = await kontext.subscribe(T2I, { prompt: "a fox" }, { mode: "poll", pollInterval: 2 });
+    expect(r.data.images.length).toBeGreaterThan(0);
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+  });
+
+  it.each<[string, FaultRule]>([
+    ["503", { operation: "submit", kind: "status", status: 503 }],
+    ["429", { operation: "submit", kind: "status", status: 429, retryAfter: 0 }],
+    ["a reset", { operation: "submit", kind: "reset" }],
+    ["malformed JSON", { operation: "submit", kind: "malformed-json" }],
+  ])("never submits twice after %s on submit", async (_, fault) => {
+    const { kontext, ops } = setup({ faults: [fault] });
+    await kontext.subscribe(T2I, { prompt: "a fox" }).catch(() => {});
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+  });
+
+  it("a job failing at its result surfaces typed errors (422 with field issues, 500)", async () => {
+    const v = setup({ faults: [{ kind: "fail-at-result", status: 422 }] });
+    const e = await v.kontext.subscribe(T2I, { prompt: "a fox" }).catch((x) => x);
+    expect(e).toBeInstanceOf(KontextValidationError);
+    expect(e.status).toBe(422);
+    expect(e.issues.length).toBeGreaterThan(0);
+    expect(e.requestId).toBeTruthy();
+    const a = setup({ faults: [{ kind: "fail-at-result", status: 500 }] });
+    const e2 = await a.kontext.subscribe(T2I, { prompt: "a fox" }).catch((x) => x);
+    expect(e2).toBeInstanceOf(KontextApiError);
+    expect(e2.status).toBe(500);
+  });
+
+  it("the mock's own 422 maps to field issues (client validation off)", async () => {
+    const { kontext } = setup({}, { validate: false });
+    const e = await kontext.submit(T2I, { prompt: "a fox", num_images: 9 }).catch((x) => x);
+    expect(e).toBeInstanceOf(KontextValidationError);
+    expect(e.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: "num_images" })]));
+    expect(e.message).not.toContain("Unprocessable Entity");
+  });
+
+  it("without credentials the mock's 401 is a typed error", async () => {
+    const mock = createKontextMock({ timeline: fast });
+    const kontext = createKontextClient({ fetch: mock.fetch, credentials: () => undefined });
+    await expect(kontext.submit(T2I, { prompt: "a fox" })).rejects.toMatchObject({ name: "KontextApiError", status: 401 });
+  });
+
+  it("timeout rejects with the request id and cancels the job on the mock", async () => {
+    const { kontext, mock, ops } = setup({ timeline: { queueSteps: 100, progressSteps: 1, stepMs: 1000 } });
+    const e = await kontext.subscribe(T2I, { prompt: "a fox" }, { timeout: 30 }).catch((x) => x);
+    expect(e).toBeInstanceOf(KontextTimeoutError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ops()).toContain("cancel");
+    const job = mock.jobs.get(e.requestId);
+    expect(job === undefined || job.cancelled || job.state === "COMPLETED").toBe(true);
+  });
+});
+
+describe("against the mock server over loopback", () => {
+  it("subscribes with a real SSE stream and runs on the sync path", async () => {
+    const server = await startMockServer({ timeline: fast });
+    try {
+      const kontext = createKontextClient({ credentials: "k", baseUrl: server.url, syncBaseUrl: `${server.url}/sync` });
+      const updates: string[] = [];
+      const r = await kontext.subscribe(T2I, { prompt: "a fox" }, { onQueueUpdate: (s) => updates.push(s.status) });
+      expect(updates.at(-1)).toBe("COMPLETED");
+      const image = await fetch(r.data.images[0]!.url);
+      expect(image.ok).toBe(true);
+      expect((await kontext.run(T2I, { prompt: "a fox" })).data.images.length).toBeGreaterThan(0);
+      expect(server.mock.requests.map((q) => q.operation)).toEqual(["submit", "stream", "result", "files", "run"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("retries a submit whose connection was refused (real Node fetch errors), and gives up", async () => {
+    const server = await startMockServer({ timeline: fast });
+    const url = server.url;
+    await server.close();
+    let calls = 0;
+    const counting: typeof fetch = (...args) => {
+      calls++;
+      return fetch(...args);
+    };
+    const kontext = createKontextClient({
+      credentials: "k",
+      baseUrl: url,
+      fetch: counting,
+      retry: { maxRetries: 2, baseDelay: 1 },
+    });
+    const e = await kontext.submit(T2I, { prompt: "a fox" }).catch((x) => x);
+    expect(e).toBeInstanceOf(TypeError);
+    expect(calls).toBe(3);
+  });
+});
