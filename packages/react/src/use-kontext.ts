@@ -232,18 +232,18 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     };
   }, [stop]);
 
+  const status = statusOf(progress, mutation.status);
   const base: UseKontextBase<E> = {
     submit: mutation.mutate,
     submitAsync: mutation.mutateAsync,
     cancel,
     reset,
     requestId: progress.requestId ?? mutation.data?.requestId,
-    queuePosition: queuePositionOf(progress.queueStatus),
+    queuePosition: status === "IN_QUEUE" ? queuePositionOf(progress.queueStatus) : undefined,
     logs: progress.logs,
     queueStatus: progress.queueStatus,
     mutation,
   };
-  const status = statusOf(progress, mutation.status);
   if (status === "COMPLETED" && mutation.data) {
     return { ...base, status, data: mutation.data.data, images: mutation.data.data.images, error: null };
   }

@@ -90,6 +90,7 @@ describe("useKontext", () => {
     });
     expect(result.current.status).toBe("cancelled");
     expect(result.current.error).toBeNull();
+    expect(result.current.queuePosition).toBeUndefined();
     expect(answer).toMatchObject({ status: expect.stringMatching(/OK|CANCELLATION_REQUESTED/) });
     expect(((await outcome) as Error).name).toBe("AbortError");
     expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);

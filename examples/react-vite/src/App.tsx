@@ -1,0 +1,209 @@
+import type { InputOf, KontextInput } from "@kontext-sdk/client";
+import { type KontextStatus, useKontext } from "@kontext-sdk/react";
+import { type FormEvent, useEffect, useState } from "react";
+
+const ENDPOINTS = {
+  "text-to-image": { id: "fal-ai/flux-pro/kontext/text-to-image", label: "Text to image" },
+  edit: { id: "fal-ai/flux-pro/kontext/max", label: "Edit an image" },
+  multi: { id: "fal-ai/flux-pro/kontext/max/multi", label: "Combine images" },
+} as const;
+type Kind = keyof typeof ENDPOINTS;
+type Endpoint = (typeof ENDPOINTS)[Kind]["id"];
+type AspectRatio = NonNullable<InputOf<Endpoint>["aspect_ratio"]>;
+
+const ASPECT_RATIOS: AspectRatio[] = ["1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9", "9:21"];
+const RUNNING: KontextStatus[] = ["submitting", "IN_QUEUE", "IN_PROGRESS"];
+
+export function App() {
+  const [kind, setKind] = useState<Kind>("text-to-image");
+  const [prompt, setPrompt] = useState("");
+  const [aspectRatio, setAspectRatio] = useState<AspectRatio | "">("1:1");
+  const [numImages, setNumImages] = useState(2);
+  const [files, setFiles] = useState<File[]>([]);
+  const kontext = useKontext<Endpoint>(ENDPOINTS[kind].id);
+  const history = useStatusHistory(kontext.status);
+  const running = RUNNING.includes(kontext.status);
+  const needsImages = kind !== "text-to-image";
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const common = { prompt, num_images: numImages, ...(aspectRatio ? { aspect_ratio: aspectRatio } : {}) };
+    // Files go as they are: the client turns them into data URIs.
+    const input: KontextInput<Endpoint> =
+      kind === "edit" ? { ...common, image_url: files[0]! } : kind === "multi" ? { ...common, image_urls: files } : common;
+    kontext.submit(input);
+  }
+
+  return (
+    <main>
+      <header>
+        <h1>Kontext playground</h1>
+        <p>
+          FLUX.1 Kontext through <code>@kontext-sdk/react</code>. Calls go to <code>/api/fal/proxy</code>; in this demo the proxy
+          forwards them to a local mock of fal's queue.
+        </p>
+      </header>
+
+      <form className="card" onSubmit={onSubmit}>
+        <fieldset className="kinds" disabled={running}>
+          <legend>Endpoint</legend>
+          {(Object.keys(ENDPOINTS) as Kind[]).map((k) => (
+            <label key={k} className={k === kind ? "kind selected" : "kind"}>
+              <input
+                type="radio"
+                name="kind"
+                value={k}
+                checked={k === kind}
+                onChange={() => {
+                  setKind(k);
+                  setFiles([]);
+                  if (k !== "text-to-image" && aspectRatio === "1:1") setAspectRatio("");
+                }}
+              />
+              {ENDPOINTS[k].label}
+              <small>{ENDPOINTS[k].id}</small>
+            </label>
+          ))}
+        </fieldset>
+
+        <label className="field">
+          Prompt
+          <textarea
+            name="prompt"
+            rows={3}
+            required
+            value={prompt}
+            placeholder="a red fox reading a newspaper in a snowy park"
+            onChange={(e) => setPrompt(e.target.value)}
+          />
+        </label>
+
+        {needsImages && (
+          <label className="field">
+            {kind === "edit" ? "Image to edit" : "Images to combine"}
+            <input
+              type="file"
+              name="images"
+              accept="image/*"
+              multiple={kind === "multi"}
+              required
+              onChange={(e) => setFiles([...(e.target.files ?? [])])}
+            />
+            <Thumbnails files={files} />
+          </label>
+        )}
+
+        <div className="row">
+          <label className="field">
+            Aspect ratio
+            <select name="aspect_ratio" value={aspectRatio} onChange={(e) => setAspectRatio(e.target.value as AspectRatio | "")}>
+              {needsImages && <option value="">match the input</option>}
+              {ASPECT_RATIOS.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            Images
+            <select name="num_images" value={numImages} onChange={(e) => setNumImages(Number(e.target.value))}>
+              {[1, 2, 3, 4].map((n) => (
+                <option key={n}>{n}</option>
+              ))}
+            </select>
+          </label>
+        </div>
+
+        <div className="row actions">
+          <button type="submit" disabled={running || (needsImages && files.length === 0)}>
+            Generate
+          </button>
+          <button type="button" className="secondary" disabled={!running} onClick={() => void kontext.cancel().catch(() => {})}>
+            Cancel
+          </button>
+        </div>
+      </form>
+
+      <section className="card progress" aria-label="Progress">
+        <dl>
+          <div>
+            <dt>State</dt>
+            <dd>
+              <span data-testid="status" className={`badge ${kontext.status}`}>
+                {kontext.status}
+              </span>
+            </dd>
+          </div>
+          <div>
+            <dt>Queue position</dt>
+            <dd data-testid="queue-position">{kontext.queuePosition ?? "–"}</dd>
+          </div>
+          <div>
+            <dt>Request</dt>
+            <dd>
+              <code data-testid="request-id">{kontext.requestId ?? "–"}</code>
+            </dd>
+          </div>
+          <div className="wide">
+            <dt>Latest log</dt>
+            <dd data-testid="latest-log">{kontext.logs.at(-1)?.message ?? "–"}</dd>
+          </div>
+        </dl>
+        <ol className="history" data-testid="history" aria-label="States so far">
+          {history.map((s, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: the list only grows
+            <li key={i} className={`badge ${s}`}>
+              {s}
+            </li>
+          ))}
+        </ol>
+        {kontext.error && (
+          <p role="alert" data-testid="error">
+            {kontext.error.name}: {kontext.error.message}
+          </p>
+        )}
+      </section>
+
+      {kontext.images.length > 0 && (
+        <section className="results" aria-label="Results">
+          {kontext.images.map((image, i) => (
+            <figure key={image.url}>
+              <img src={image.url} alt={`Result ${i + 1}`} width={image.width} height={image.height} />
+              <figcaption>
+                {image.width}×{image.height} · {image.content_type}
+              </figcaption>
+            </figure>
+          ))}
+        </section>
+      )}
+    </main>
+  );
+}
+
+/** The states one job went through, for display; starts over with each new job. */
+function useStatusHistory(status: KontextStatus) {
+  const [history, setHistory] = useState<KontextStatus[]>([]);
+  useEffect(() => {
+    setHistory((h) => (status === "submitting" || status === "idle" ? [status] : h.at(-1) === status ? h : [...h, status]));
+  }, [status]);
+  return history;
+}
+
+function Thumbnails({ files }: { files: File[] }) {
+  const [urls, setUrls] = useState<string[]>([]);
+  useEffect(() => {
+    const made = files.map((f) => URL.createObjectURL(f));
+    setUrls(made);
+    return () => {
+      for (const u of made) URL.revokeObjectURL(u);
+    };
+  }, [files]);
+  return (
+    <span className="thumbs">
+      {urls.map((u, i) => (
+        <img key={u} src={u} alt={`Input ${i + 1}`} />
+      ))}
+    </span>
+  );
+}
