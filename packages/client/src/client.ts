@@ -296,7 +296,7 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
-        // Anything else (a dropped connection, a proxy that buffers SSE, no stream route): poll instead.
+        // Anything else (a dropped connection, a garbled event, no stream route): poll the same job instead.
       }
     }
     let wait = o.pollInterval ?? POLL_BACKOFF.initial;
