@@ -268,6 +268,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     const ex = await send(rec, "getStatus", "GET", queueUrl(endpoint, requestId, `/status?logs=${logs}`));
     if (ex.failed) return undefined;
     const base = { operationId: "getStatus" as const, status: ex.status };
+    // A documented 429 is not a failure of the job: the poll loop waits and asks again.
+    if (ex.status === 429) return { rateLimited: retryAfterMs(ex.headers) ?? Math.max(pollIntervalMs, 1_000) };
     if (ex.status === 404) {
       rec.violations.push({
         ...base,
@@ -283,6 +285,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     rec.violations.push(...checkProgress(last, state, base));
     return typeof state === "string" ? state : undefined;
   };
+  const stateOf = (answer: Awaited<ReturnType<typeof statusOnce>>) => (typeof answer === "string" ? answer : undefined);
 
   const deadline = () => Date.now() + timeoutMs;
 
@@ -351,9 +354,19 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     let requestId: string | undefined;
     await timed("submit", endpoint, async (rec) => {
       const ex = await submit(rec, endpoint, input);
-      if (ex.failed) return;
       const base = { operationId, status: ex.status };
-      if (ex.status >= 300) return; // validateResponse already judged the answer; there is no job
+      if (ex.status >= 300) {
+        // The answer may be documented (401, 429), but a small valid job must be accepted, or
+        // a wrong key would read as a run of skipped checks instead of a failure.
+        rec.violations.push({
+          ...base,
+          rule: "submit-rejected",
+          path: "$",
+          message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
+        });
+        return;
+      }
+      if (ex.failed) return;
       rec.violations.push(...checkRequestId(ex.body, base));
       const id = (ex.body as { request_id?: unknown } | null)?.request_id;
       if (typeof id === "string" && id) {
@@ -383,7 +396,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       }
       if (ex.status !== 200) return;
       // A 200 here is only wrong if the job really was not done: ask the status right after.
-      const state = await statusOnce({ violations: [], notes: [] }, endpoint, id, 0);
+      const state = stateOf(await statusOnce({ violations: [], notes: [] }, endpoint, id, 0));
       if (state === "COMPLETED") rec.notes.push("the job completed before its first status call; nothing to judge");
       else {
         rec.violations.push({
@@ -397,10 +410,10 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     });
 
     await timed("status without logs", endpoint, async (rec) => {
-      last = (await statusOnce(rec, endpoint, id, 0, last)) ?? last;
+      last = stateOf(await statusOnce(rec, endpoint, id, 0, last)) ?? last;
     });
     await timed("status with logs", endpoint, async (rec) => {
-      last = (await statusOnce(rec, endpoint, id, 1, last)) ?? last;
+      last = stateOf(await statusOnce(rec, endpoint, id, 1, last)) ?? last;
     });
 
     await timed("status stream", endpoint, async (rec) => {
@@ -412,20 +425,22 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       const until = deadline();
       let polls = 0;
       for (;;) {
-        const state = await statusOnce(rec, endpoint, id, (polls % 2) as 0 | 1, last);
+        const answer = await statusOnce(rec, endpoint, id, (polls % 2) as 0 | 1, last);
         polls++;
+        const state = stateOf(answer);
         if (state) last = state;
-        if (state === "COMPLETED" || state === undefined) break;
+        if (state === "COMPLETED" || answer === undefined) break;
         if (Date.now() >= until) {
           rec.violations.push({
             operationId: "getStatus",
             rule: "not-completed",
             path: "$.status",
-            message: `still ${state} after ${timeoutMs} ms`,
+            message: `still ${last ?? "unknown"} after ${timeoutMs} ms`,
           });
           break;
         }
-        await sleep(pollIntervalMs, options.signal);
+        if (typeof answer === "object") rec.notes.push(`rate limited; waited ${answer.rateLimited} ms`);
+        await sleep(typeof answer === "object" ? answer.rateLimited : pollIntervalMs, options.signal);
       }
       rec.notes.push(`${polls} status call${polls === 1 ? "" : "s"}`);
     });
@@ -447,8 +462,17 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   else {
     await timed("cancel", probe, async (rec) => {
       const ex = await submit(rec, probe, inputFor(probe, "contract check: a job to cancel"));
-      if (ex.failed || ex.status >= 300) return;
+      if (ex.failed) return;
       const base = { operationId: registry[probe].operationId, status: ex.status };
+      if (ex.status >= 300) {
+        rec.violations.push({
+          ...base,
+          rule: "submit-rejected",
+          path: "$",
+          message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
+        });
+        return;
+      }
       rec.violations.push(...checkRequestId(ex.body, base));
       const id = (ex.body as { request_id?: unknown } | null)?.request_id;
       if (typeof id !== "string" || !id) return;
@@ -615,6 +639,15 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       options.signal?.removeEventListener("abort", stop);
     }
   }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, capped so a hostile value cannot stall the run. */
+function retryAfterMs(headers: Headers): number | undefined {
+  const value = headers.get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 60_000) : undefined;
 }
 
 function trimSlash(url: string): string {

@@ -19,6 +19,8 @@ export interface Breakage {
   foreignOrigin?: boolean;
   /** The result is served while the job is still queued. */
   resultBeforeCompleted?: boolean;
+  /** Not a breakage: the first N status polls answer the documented 429 with `Retry-After: 0`. */
+  rateLimitStatus?: number;
 }
 
 interface Job {
@@ -93,6 +95,12 @@ export function createFakeFal(breakage: Breakage = {}) {
     }
     const action = match[3];
     if (action === "/status") {
+      if (breakage.rateLimitStatus && breakage.rateLimitStatus-- > 0) {
+        return new Response(JSON.stringify({ detail: "Too many requests", error_type: "rate_limited" }), {
+          status: 429,
+          headers: { "content-type": "application/json", "retry-after": "0" },
+        });
+      }
       const state = stateOf(job);
       job.calls++;
       const code = state === "COMPLETED" || (state === "IN_QUEUE" && breakage.okWhileQueued) ? 200 : 202;

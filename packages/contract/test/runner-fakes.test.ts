@@ -125,7 +125,17 @@ describe("runContract hygiene", () => {
       maxImages: 1,
     });
     expect(report.failed).toBeGreaterThan(0);
+    expect(report.checks.find((c) => c.name === "submit")?.violations.map((v) => v.rule)).toEqual([
+      "invalid-json",
+      "submit-rejected",
+    ]);
     expect(JSON.stringify(report)).not.toContain(secret);
+  });
+
+  it("waits out a documented 429 on status polls instead of failing", async () => {
+    const report = await runAgainst({ rateLimitStatus: 3 });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c) => c.name === "result")?.skipped).toBeUndefined();
   });
 
   it("sends the chosen auth scheme", async () => {
