@@ -482,6 +482,27 @@ describe("keeping the key and the browser's secrets where they belong", () => {
   });
 });
 
+describe("cancellation", () => {
+  it("passes the caller's abort on to the upstream call", async () => {
+    let upstreamSignal: AbortSignal | undefined;
+    const proxy = createKontextProxy({
+      credentials: KEY,
+      fetch: async (_input, init) => {
+        upstreamSignal = init?.signal ?? undefined;
+        return new Response(new ReadableStream(), { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    const controller = new AbortController();
+    const response = await proxy(
+      browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status/stream`, signal: controller.signal }),
+    );
+    expect(response.status).toBe(200);
+    expect(upstreamSignal?.aborted).toBe(false);
+    controller.abort();
+    expect(upstreamSignal?.aborted).toBe(true);
+  });
+});
+
 describe("webhooks through the proxy", () => {
   it("refuses a caller's fal_webhook by default", async () => {
     const { proxy, calls } = setup();
