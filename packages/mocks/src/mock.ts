@@ -224,8 +224,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
 
   const fileUrl = (base: string, job: Job) => (_index: number, fileName: string) => `${base}/files/${job.requestId}/${fileName}`;
 
-  function statusBody(job: Job, base: string, withLogs: boolean): QueueStatus {
-    const now = clock.now();
+  function statusBody(job: Job, base: string, withLogs: boolean, now = clock.now()): QueueStatus {
     const phase = job.phase(now);
     const common = { request_id: job.requestId, ...urls(base, job) };
     const logs = () => {
@@ -457,7 +456,9 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         controller.close();
         return;
       }
-      const body = statusBody(job, base, withLogs);
+      // One reading of the clock per tick: the state sent and the next wake-up must agree.
+      const now = clock.now();
+      const body = statusBody(job, base, withLogs, now);
       const text = JSON.stringify(body);
       if (text !== last) {
         if (dropAfter !== undefined && sent >= dropAfter) {
@@ -476,8 +477,8 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         controller.close();
         return;
       }
-      const edge = nextEdge(job.timeline, clock.now() - job.submittedAt);
-      if (edge !== undefined) cancelTimer = setTimer(tick, Math.max(0, job.submittedAt + edge - clock.now()));
+      const edge = nextEdge(job.timeline, now - job.submittedAt);
+      if (edge !== undefined) cancelTimer = setTimer(tick, Math.max(0, job.submittedAt + edge - now));
     };
     const onChange = () => {
       cancelTimer?.();
