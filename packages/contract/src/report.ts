@@ -15,10 +15,17 @@ export interface FormatOptions {
 export function formatReport(report: ContractReport, options: FormatOptions = {}): string {
   const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const lines: string[] = [];
-  for (const check of report.checks) {
+  const checks = report.checks;
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!;
     const label = checkLabel(check);
     if (check.skipped) {
-      lines.push(`${paint(33, "-")} ${label} (${check.skipped})`);
+      // An endpoint left out by the budget skips all its checks for one reason: one line, not seven.
+      let j = i;
+      while (checks[j + 1]?.skipped === check.skipped && checks[j + 1]?.endpoint === check.endpoint && check.endpoint) j++;
+      const what = j > i ? `${j - i + 1} checks (${check.name} … ${checks[j]!.name}) · ${check.endpoint}` : label;
+      lines.push(`${paint(33, "-")} ${what} (${check.skipped})`);
+      i = j;
       continue;
     }
     const mark = check.ok ? paint(32, "✓") : paint(31, "✗");

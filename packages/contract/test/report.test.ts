@@ -54,6 +54,21 @@ describe("formatReport", () => {
     );
   });
 
+  it("folds an endpoint's skipped checks into one line", async () => {
+    const fake = createFakeFal();
+    const report = await runContract({
+      baseUrl: "http://fake.test",
+      fetch: fake.fetch,
+      pollIntervalMs: 0,
+      maxImages: 1,
+      endpoints: ["fal-ai/flux-pro/kontext/text-to-image", "fal-ai/flux-pro/kontext/max"],
+    });
+    const text = formatReport(report);
+    expect(text).toContain("- 7 checks (submit … result) · fal-ai/flux-pro/kontext/max (skipped: max images (1) reached)");
+    expect(text).toContain("- cancel · fal-ai/flux-pro/kontext/text-to-image (skipped: max images (1) reached)");
+    expect(report.checks.filter((c) => c.skipped)).toHaveLength(9);
+  });
+
   it("colours only when asked", () => {
     expect(formatReport(sampleReport())).not.toContain("\u001b[");
     expect(formatReport(sampleReport(), { color: true })).toContain("\u001b[31m✗\u001b[0m");
