@@ -138,7 +138,7 @@ class Job implements MockJob {
   endedAt: number | undefined;
   failure: JobFailure | undefined;
   cancelled = false;
-  generation: Generation | undefined;
+  private rendered: Generation | undefined;
   listeners = new Set<() => void>();
   timers = new Set<CancelTimer>();
   constructor(
@@ -152,6 +152,11 @@ class Job implements MockJob {
     readonly webhookUrl: string | undefined,
     readonly sync: boolean,
   ) {}
+  /** Rendered on first use (result, files, webhook, final status): submit stays cheap under load. */
+  get generation(): Generation {
+    this.rendered ??= generate(this.endpoint, this.input as unknown as GenerationInput);
+    return this.rendered;
+  }
   get completedAt() {
     return this.endedAt ?? this.submittedAt + completesAfter(this.timeline);
   }
@@ -251,7 +256,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     if (phase.state === "IN_QUEUE")
       return { status: "IN_QUEUE", ...common, queue_position: phase.queuePosition, ...withLogsField };
     if (phase.state === "IN_PROGRESS") return { status: "IN_PROGRESS", ...common, ...withLogsField };
-    const metrics = { inference_time: job.cancelled ? null : (job.generation?.inferenceTime ?? null) };
+    const metrics = { inference_time: job.cancelled ? null : job.generation.inferenceTime };
     const error = job.failure ? { error: job.failure.error, error_type: job.failure.errorType ?? null } : {};
     return { status: "COMPLETED", ...common, ...withLogsField, metrics, ...error };
   }
@@ -262,7 +267,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       if (job.failure.errorType && job.failure.status >= 500) headers["x-fal-error-type"] = job.failure.errorType;
       return { status: job.failure.status, body: job.failure.body, headers };
     }
-    return { status: 200, body: outputFor(job.generation!, fileUrl(base, job)), headers };
+    return { status: 200, body: outputFor(job.generation, fileUrl(base, job)), headers };
   }
 
   async function deliverWebhook(job: Job) {
@@ -354,7 +359,6 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
   ) {
     const job = new Job(newId(), endpoint, input, clock.now(), timeline, clock, base, webhookUrl, sync);
     if (sync) job.endedAt = job.submittedAt;
-    job.generation = generate(endpoint, input as unknown as GenerationInput);
     if (failAt?.kind === "fail-at-result") {
       const status = failAt.status ?? 422;
       const body =
@@ -539,8 +543,8 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     const job = getJob(match[1]!);
     const index = Number(match[2]);
     const ext = match[3] === "png" ? "png" : "jpeg";
-    const f = job && job.state === "COMPLETED" && !job.failure ? job.generation?.files[index] : undefined;
-    if (!f || job?.generation?.format !== ext) return notFound();
+    const f = job && job.state === "COMPLETED" && !job.failure ? job.generation.files[index] : undefined;
+    if (!f || job?.generation.format !== ext) return notFound();
     return new Response(f.bytes as BodyInit, {
       status: 200,
       headers: {

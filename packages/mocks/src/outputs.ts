@@ -25,7 +25,7 @@ export interface GeneratedFile {
 export interface Generation {
   /** The output without URLs filled in; `images[i].url` is set by `outputFor`. */
   seed: number;
-  files: GeneratedFile[];
+  readonly files: GeneratedFile[];
   width: number;
   height: number;
   format: ImageFormat;
@@ -46,14 +46,29 @@ export function generate(endpoint: EndpointId, input: GenerationInput): Generati
     input.aspect_ratio ?? (endpoints[endpoint].kind === "text-to-image" ? INPUT_DEFAULTS.text_to_image_aspect_ratio : "1:1");
   const { width, height } = dimensionsFor(ratio);
   const promptHash = hashString(input.prompt);
-  const files: GeneratedFile[] = [];
-  for (let i = 0; i < count; i++) {
-    const bytes = renderImage(format, width, height, hashString(`${seed}:${i}`, promptHash));
-    files.push({ bytes, contentType: format === "png" ? "image/png" : "image/jpeg", fileName: `${i}.${format}` });
-  }
+  // Pictures are encoded on first use: a status poll that only needs the timings stays cheap.
+  let files: GeneratedFile[] | undefined;
+  const render = () =>
+    Array.from({ length: count }, (_, i) => ({
+      bytes: renderImage(format, width, height, hashString(`${seed}:${i}`, promptHash)),
+      contentType: format === "png" ? "image/png" : "image/jpeg",
+      fileName: `${i}.${format}`,
+    }));
   // A plausible inference time between 0.8 and 2.8 seconds, fixed by the seed.
   const inferenceTime = Math.round((0.8 + (hashString(String(seed), promptHash) % 2000) / 1000) * 1000) / 1000;
-  return { seed, files, width, height, format, inferenceTime, prompt: input.prompt, syncMode: input.sync_mode === true };
+  return {
+    seed,
+    get files() {
+      files ??= render();
+      return files;
+    },
+    width,
+    height,
+    format,
+    inferenceTime,
+    prompt: input.prompt,
+    syncMode: input.sync_mode === true,
+  };
 }
 
 /** The output body; `fileUrl(i)` gives the i-th file's URL unless sync_mode asks for data URIs. */
