@@ -13,6 +13,7 @@ export const PROTOCOL_RULES = {
   "invalid-json": "a JSON body (or stream event) could not be parsed",
   "request-invalid": "a request the runner was about to send failed the spec's input schema (a bug in the runner)",
   "network-error": "the request failed before an answer arrived (connection, DNS, timeout)",
+  "runner-error": "the check itself stopped on an unexpected error (the message says which)",
   "submit-rejected": "a small valid job was not accepted (e.g. 401 for the key, 429, 4xx/5xx)",
   "request-id-missing": "the submit answer has no request_id",
   "owner-app-url":

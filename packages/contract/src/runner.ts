@@ -171,7 +171,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       await body(rec);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      rec.violations.push({ rule: "network-error", path: "$", message: errorText(error) });
+      // Transport failures are caught in send(); anything reaching here is unexpected.
+      rec.violations.push({ rule: "runner-error", path: "$", message: errorText(error) });
     }
     const check: Check = { name, ok: true, violations: rec.violations, durationMs: Date.now() - t0 };
     if (endpoint) check.endpoint = endpoint;
