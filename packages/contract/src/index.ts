@@ -3,6 +3,7 @@
  * a mock) against the spec.
  */
 
+// JUnit XML of a run: one testcase per check.
 export { type JUnitOptions, toJUnit } from "./junit.js";
 // expect(...).toMatchKontextSpec(operationId, status?) for vitest and jest.
 export { formatViolations, type KontextMatchers, kontextMatchers } from "./matchers.js";
@@ -16,6 +17,7 @@ export {
   type ProtocolRule,
   type QueueUrlContext,
 } from "./protocol-rules.js";
+// The readable report: one line per check, violations with JSON paths, a summary with the images requested.
 export { checkLabel, type FormatOptions, formatReport } from "./report.js";
 // The conversation runner and its report (wired into `kontext contract` by the CLI).
 export { CHECK_NAMES, type Check, type CheckName, type ContractOptions, type ContractReport, runContract } from "./runner.js";
