@@ -85,7 +85,7 @@ function checkUrl(value: string | undefined, flag: string): string | undefined {
 }
 
 export interface ConnectOptions {
-  /** The example command in the embedded-mode notice (`generate "…"`). */
+  /** The command in the embedded-mode notice, as typed (`generate "a red fox"`). */
   example?: string;
 }
 
@@ -106,7 +106,7 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
   // Loaded only here: a run with a key never pays for the simulator.
   const { startMockServer } = await import("@kontext-sdk/mocks/server");
   const server = await startMockServer({ port: 0, host: "127.0.0.1" });
-  const example = options.example ?? 'generate "a red fox reading a newspaper"';
+  const example = options.example || 'generate "a red fox reading a newspaper"';
   io.stderr.write(
     `No FAL_KEY set: using the built-in mock server at ${server.url}, so the images are placeholders. For real images: FAL_KEY=your-fal-key kontext ${example}\n`,
   );

@@ -7,6 +7,8 @@ export interface OutputStream {
   write(chunk: string): unknown;
   /** True on a terminal; decides between the live status line and plain lines. */
   isTTY?: boolean;
+  /** Terminal width; 0 on a pseudo-terminal nobody sized. */
+  columns?: number;
 }
 
 export interface CliIO {

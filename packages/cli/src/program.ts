@@ -40,7 +40,7 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     state.command = command.name();
     const globals = command.optsWithGlobals() as GlobalFlags;
     if (globals.key) secrets.push(globals.key);
-    state.exitCode = await run({ io, globals });
+    state.exitCode = await run({ io, globals, argv });
   });
 
   try {
@@ -54,7 +54,10 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
       io.stderr.write(`(nothing was sent; see "kontext ${state.command ? `${state.command} ` : ""}--help")\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`error: ${blank(describeError(error))}\n`);
+    // 401/403: the most likely fix is the key or the scheme, so the one line says where to look.
+    const status = (error as { status?: unknown } | null)?.status;
+    const hint = status === 401 || status === 403 ? " (check FAL_KEY or --key, and --auth-scheme for gateways)" : "";
+    io.stderr.write(`error: ${blank(describeError(error))}${hint}\n`);
     return EXIT.failure;
   }
 }

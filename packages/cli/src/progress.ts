@@ -24,7 +24,8 @@ export interface Progress {
 export function progressMode(io: CliIO, json: boolean): ProgressMode {
   if (json) return "quiet";
   const dumb = io.env.TERM === "dumb" || Boolean(io.env.CI);
-  return io.stderr.isTTY && !dumb ? "live" : "plain";
+  // A terminal of width 0 (an unsized pty) would make the spinner's line arithmetic divide by zero.
+  return io.stderr.isTTY && (io.stderr.columns ?? 0) > 0 && !dumb ? "live" : "plain";
 }
 
 const STATE_WORDS: Record<QueueStatus["status"], string> = {

@@ -11,17 +11,11 @@ import { describeError, EXIT, InterruptedError, isAbort } from "../errors.js";
 import { buildInput, type ImageFlags } from "../inputs.js";
 import { DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
 import { createProgress, type Progress, progressMode } from "../progress.js";
-import type { CommandContext, OutputFlags } from "./context.js";
+import { type CommandContext, type OutputFlags, shellWords } from "./context.js";
 
 export interface JobFlags extends ImageFlags, OutputFlags {
   sync?: boolean;
 }
-
-const EXAMPLES: Record<EndpointKind, string> = {
-  "text-to-image": 'generate "a red fox reading a newspaper"',
-  edit: 'edit "make it snow" --image photo.png',
-  multi: 'multi "put the cat on the sofa" --image cat.png --image sofa.png',
-};
 
 export async function runImageCommand(
   ctx: CommandContext,
@@ -34,7 +28,7 @@ export async function runImageCommand(
   const outDir = resolve(io.cwd, flags.out ?? DEFAULT_OUT_DIR);
   for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
 
-  const connection = await connect(ctx.globals, io, { example: EXAMPLES[kind] });
+  const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
   try {
     return await runJob(ctx, connection, endpoint, input, outDir, flags);
   } finally {

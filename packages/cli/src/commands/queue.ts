@@ -8,7 +8,7 @@ import { connect } from "../credentials.js";
 import { EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
 import { DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
 import { createProgress, progressMode } from "../progress.js";
-import type { CommandContext, OutputFlags } from "./context.js";
+import { type CommandContext, type OutputFlags, shellWords } from "./context.js";
 import { followUp } from "./generate.js";
 
 export function checkEndpoint(value: string): EndpointId {
@@ -29,7 +29,7 @@ export async function statusCommand(
 ) {
   const endpoint = checkEndpoint(endpointArg);
   const requestId = checkRequestId(idArg);
-  const connection = await connect(ctx.globals, ctx.io);
+  const connection = await connect(ctx.globals, ctx.io, { example: shellWords(ctx.argv) });
   try {
     const status = await connection.client.status(endpoint, requestId, { logs: Boolean(flags.logs) });
     if (flags.json) printJson(ctx.io.stdout, status);
@@ -60,7 +60,7 @@ export async function resultCommand(
   const endpoint = checkEndpoint(endpointArg);
   const requestId = checkRequestId(idArg);
   const outDir = resolve(io.cwd, flags.out ?? DEFAULT_OUT_DIR);
-  const connection = await connect(ctx.globals, io);
+  const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
   const controller = new AbortController();
   // Ctrl-C here only stops waiting: this command did not start the job, so it does not cancel it.
   const unlisten = io.onInterrupt(() => controller.abort(new InterruptedError()));
@@ -101,7 +101,7 @@ export async function resultCommand(
 export async function cancelCommand(ctx: CommandContext, endpointArg: string, idArg: string, flags: { json?: boolean }) {
   const endpoint = checkEndpoint(endpointArg);
   const requestId = checkRequestId(idArg);
-  const connection = await connect(ctx.globals, ctx.io);
+  const connection = await connect(ctx.globals, ctx.io, { example: shellWords(ctx.argv) });
   try {
     const answer = await connection.client.cancel(endpoint, requestId);
     if (flags.json) printJson(ctx.io.stdout, { requestId, endpoint, ...answer });
