@@ -1,6 +1,34 @@
-// Type-only imports: this module must load in edge runtimes too (the proxy entry re-exports it),
-// so nothing from node:* is imported at run time.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// The shapes of node:http's IncomingMessage and ServerResponse that the adapter uses, written out
+// rather than imported: the proxy entry re-exports this module, and edge runtimes (and projects
+// without @types/node) must be able to load it and its types. Express's req/res fit too.
+
+/** What the adapter reads from `http.IncomingMessage`. */
+export interface IncomingMessage extends AsyncIterable<Uint8Array | string> {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  socket: unknown;
+  complete: boolean;
+  readableEnded: boolean;
+  pause(): unknown;
+  destroy(error?: Error): unknown;
+}
+
+/** What the adapter uses of `http.ServerResponse`. */
+export interface ServerResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  setHeader(name: string, value: string | number | readonly string[]): unknown;
+  flushHeaders(): void;
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  end(chunk: string): unknown;
+  destroy(error?: Error): unknown;
+  on(event: "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+}
 
 export interface NodeHandlerOptions {
   /**
@@ -84,7 +112,7 @@ function toRequest(req: IncomingMessage, options: NodeHandlerOptions, signal: Ab
 }
 
 function streamFrom(req: IncomingMessage, onAbandon: () => void): ReadableStream<Uint8Array> {
-  const iterator = req[Symbol.asyncIterator]() as AsyncIterator<Uint8Array | string>;
+  const iterator = req[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
