@@ -63,7 +63,11 @@ describe("against the mock (mock.fetch)", () => {
   });
 
   it("a dropped status stream falls back to polling, with one submit", async () => {
-    const { kontext, ops } = setup({ faults: [{ kind: "stream-drop", afterEvents: 1 }] });
+    // Steps long enough that the stream connects before the job moves on (the drop needs a second event).
+    const { kontext, ops } = setup({
+      timeline: { queueSteps: 1, progressSteps: 1, stepMs: 100 },
+      faults: [{ kind: "stream-drop", afterEvents: 1 }],
+    });
     const r = await kontext.subscribe(T2I, { prompt: "a fox" }, { pollInterval: 2 });
     expect(r.data.images.length).toBeGreaterThan(0);
     expect(ops().filter((o) => o === "submit")).toHaveLength(1);
