@@ -114,9 +114,10 @@ export async function queueSection() {
   const rows: (string | number)[][] = [
     ["job", "implementation", "requests/job (mean)", "max", "by operation (mean)", "detection p50 ms", "p95 ms", "errors"],
   ];
-  const summary: Record<string, Record<Impl, { requests: number; maxRequests: number; p50: number; p95: number }>> = {};
+  type Summary = { requests: number; maxRequests: number; p50: number; p95: number };
+  const summary: Record<string, Partial<Record<Impl, Summary>>> = {};
   for (const duration of DURATIONS) {
-    summary[duration] = {} as never;
+    summary[duration] = {};
     for (const impl of impls) {
       const ok = figures.filter((f) => f.impl === impl && f.duration === duration && !f.error);
       const failed = figures.filter((f) => f.impl === impl && f.duration === duration && f.error).length;
@@ -167,7 +168,7 @@ export async function queueSection() {
 
   const targets: Record<string, unknown>[] = [];
   for (const duration of DURATIONS) {
-    const s = summary[duration]!;
+    const s = summary[duration] as Record<Impl, Summary>;
     const checks = [
       { name: `${duration / 1000} s stream: ≤ 4 requests/job`, value: s.stream.maxRequests, pass: s.stream.maxRequests <= 4 },
       { name: `${duration / 1000} s stream: p95 detection ≤ 50 ms`, value: round(s.stream.p95, 1), pass: s.stream.p95 <= 50 },
