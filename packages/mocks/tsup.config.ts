@@ -8,4 +8,6 @@ export default defineConfig({
   target: "es2022",
   treeshake: true,
   external: ["msw"],
+  // Keep `node:` specifiers so Deno and Bun resolve the server entry as Node built-ins.
+  removeNodeProtocol: false,
 });

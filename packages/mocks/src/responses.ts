@@ -1,8 +1,15 @@
 /** Small builders for fal-shaped answers, shared by the router and the fault layer. */
 import type { FlatError } from "@kontext-sdk/schema";
 
+/** The text of JSON answers, so the node server can write it without reading the body stream back. */
+const rawBodies = new WeakMap<Response, string>();
+export const rawBody = (response: Response): string | undefined => rawBodies.get(response);
+
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  const text = JSON.stringify(body);
+  const response = new Response(text, { status, headers: { "content-type": "application/json", ...headers } });
+  rawBodies.set(response, text);
+  return response;
 }
 
 export function flat(status: number, detail: string, errorType?: string, headers: Record<string, string> = {}): Response {

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createKontextMock, isConnectionReset, type KontextMock, type KontextMockOptions } from "./mock.js";
+import { rawBody } from "./responses.js";
 
 export interface MockServerOptions extends KontextMockOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -82,7 +83,8 @@ async function serve(mock: KontextMock, req: IncomingMessage, res: ServerRespons
     }
     if (!headers["content-type"]?.startsWith("text/event-stream")) {
       // Plain bodies in one write: cheaper for the status polls that dominate real traffic.
-      const bytes = Buffer.from(await response.arrayBuffer());
+      const raw = rawBody(response);
+      const bytes = raw === undefined ? Buffer.from(await response.arrayBuffer()) : Buffer.from(raw);
       headers["content-length"] = String(bytes.length);
       res.writeHead(response.status, headers);
       res.end(bytes);
