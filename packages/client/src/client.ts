@@ -15,6 +15,7 @@ import { KontextApiError, KontextError, KontextTimeoutError, KontextValidationEr
 import { createTransport, type Send } from "./http.js";
 import { prepareInput, type WithBinaryImages } from "./inputs.js";
 import { type RetryOptions, sleep } from "./retry.js";
+import { linkedSignal } from "./signals.js";
 import { readStatusStream } from "./stream.js";
 import { joinUrl, pickUrl, queueUrls } from "./urls.js";
 
@@ -319,20 +320,17 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     onTimeout: () => string | undefined = () => undefined,
   ): Promise<T> {
     if (outer?.aborted) throw outer.reason;
-    const ctl = new AbortController();
-    const forward = () => ctl.abort(outer!.reason);
-    outer?.addEventListener("abort", forward, { once: true });
-    const timer =
-      timeout! > 0
-        ? setTimeout(() => ctl.abort(new KontextTimeoutError(`timed out after ${timeout} ms`, onTimeout())), timeout)
-        : undefined;
+    const { signal, release } = linkedSignal(
+      outer,
+      timeout,
+      () => new KontextTimeoutError(`timed out after ${timeout} ms`, onTimeout()),
+    );
     try {
-      return await work(ctl.signal);
+      return await work(signal);
     } catch (error) {
-      throw ctl.signal.aborted ? ctl.signal.reason : error;
+      throw signal.aborted ? signal.reason : error;
     } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener("abort", forward);
+      release();
     }
   }
 

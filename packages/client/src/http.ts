@@ -2,6 +2,7 @@ import type { KontextClientOptions } from "./client.js";
 import { envCredentials, isBrowser, resolveCredentials } from "./credentials.js";
 import { errorFromResponse, KontextApiError, KontextError, KontextTimeoutError } from "./errors.js";
 import { DEFAULT_RETRY, isConnectionRefused, retryDelay, sleep } from "./retry.js";
+import { linkedSignal, whenAborted } from "./signals.js";
 import { originOf } from "./urls.js";
 
 export interface Call {
@@ -54,21 +55,16 @@ export function createTransport(o: KontextClientOptions, hosts: string[]): Send 
       let response: Response | undefined;
       let text: string | undefined;
       if (call.signal?.aborted) throw call.signal.reason;
-      const ctl = new AbortController();
-      const onAbort = () => ctl.abort(call.signal!.reason);
-      call.signal?.addEventListener("abort", onAbort, { once: true });
-      // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
-      const aborted = new Promise<never>((_, reject) =>
-        ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true }),
+      const { signal, release } = linkedSignal(
+        call.signal,
+        o.timeout,
+        () => new KontextTimeoutError(`${what} timed out after ${o.timeout} ms`),
       );
-      aborted.catch(() => {});
+      // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
+      const aborted = whenAborted(signal);
       const race = <T>(p: Promise<T>) => Promise.race([p, aborted]);
-      const timer =
-        o.timeout! > 0
-          ? setTimeout(() => ctl.abort(new KontextTimeoutError(`${what} timed out after ${o.timeout} ms`)), o.timeout)
-          : undefined;
       try {
-        response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal: ctl.signal }));
+        response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
         if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return [undefined, response];
         text = await race(response.text());
         if (response.ok) {
@@ -79,10 +75,9 @@ export function createTransport(o: KontextClientOptions, hosts: string[]): Send 
         failure = errorFromResponse(response, what, text);
       } catch (error) {
         if (call.signal?.aborted) throw call.signal.reason;
-        failure = ctl.signal.reason instanceof KontextTimeoutError ? ctl.signal.reason : error;
+        failure = signal.reason instanceof KontextTimeoutError ? signal.reason : error;
       } finally {
-        clearTimeout(timer);
-        call.signal?.removeEventListener("abort", onAbort);
+        release();
       }
       const again = call.once
         ? isConnectionRefused(failure)
