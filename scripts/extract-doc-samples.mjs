@@ -2,7 +2,7 @@
 // them against the real packages, so the docs cannot drift from the code.
 // React samples go to examples/react-vite/doc-samples, the rest to examples/node/doc-samples.
 // A sample whose fence reads ```ts no-check is skipped (for fragments that are deliberately partial).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,16 +27,18 @@ let count = 0;
 for (const file of docs) {
   const text = readFileSync(file, "utf8");
   const fence = /^```(ts|tsx|typescript)([^\n]*)\n([\s\S]*?)^```/gm;
-  let match;
   let n = 0;
-  while ((match = fence.exec(text))) {
+  for (const match of text.matchAll(fence)) {
     const [, lang, info, code] = match;
     if (info.includes("no-check")) continue;
     const name = relative(root, file).replace(/[\\/]/g, "__").replace(/\.md$/, "");
     const react = lang === "tsx" || /@kontext-sdk\/react|from "react"/.test(code);
     const out = join(react ? targets.react : targets.node, `${name}__${++n}.${react ? "tsx" : "ts"}`);
     const line = text.slice(0, match.index).split("\n").length;
-    writeFileSync(out, `// extracted from ${relative(root, file)}:${line} by scripts/extract-doc-samples.mjs\n${code}\nexport {};\n`);
+    writeFileSync(
+      out,
+      `// extracted from ${relative(root, file)}:${line} by scripts/extract-doc-samples.mjs\n${code}\nexport {};\n`,
+    );
     count++;
   }
 }
