@@ -396,6 +396,12 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     const checked = validateInput<Record<string, unknown>>(endpoint, parsed.value);
     if (!checked.ok) return json(toHttpValidationError(checked.issues), 422, { "x-fal-error-type": "validation_error" });
     const webhookUrl = url.searchParams.get("fal_webhook") ?? undefined;
+    if (webhookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(webhookUrl)) {
+      const detail = [
+        { loc: ["query", "fal_webhook"], msg: "Input should be a valid URL", type: "url_parsing", input: webhookUrl },
+      ];
+      return json({ detail }, 422, { "x-fal-error-type": "validation_error" });
+    }
     const job = createJob(
       endpoint,
       checked.value,
