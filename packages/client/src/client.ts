@@ -290,14 +290,23 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     };
     let last: string = job.status;
     if (o.mode !== "poll") {
+      const events = streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal });
       try {
-        for await (const s of streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal })) {
-          if (done(s)) return;
+        for (;;) {
+          let next: IteratorResult<QueueStatus>;
+          try {
+            next = await events.next();
+          } catch (error) {
+            if (signal.aborted) throw signal.reason;
+            if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
+            // Anything else (a dropped connection, a garbled event, no stream route): poll the same job instead.
+            break;
+          }
+          // Outside the catch: an error thrown by onQueueUpdate is the caller's, not a broken stream.
+          if (next.done || done(next.value)) return;
         }
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
-        // Anything else (a dropped connection, a garbled event, no stream route): poll the same job instead.
+      } finally {
+        await events.return(undefined);
       }
     }
     let wait = o.pollInterval ?? POLL_BACKOFF.initial;

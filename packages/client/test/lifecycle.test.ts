@@ -183,6 +183,22 @@ describe("subscribe", () => {
     expect(q.calls.filter((c) => c.url.endsWith("/status"))).toHaveLength(2);
   });
 
+  it("an error thrown by onQueueUpdate reaches the caller instead of looking like a broken stream", async () => {
+    for (const mode of ["stream", "poll"] as const) {
+      const q = falQueue();
+      const boom = new Error("callback failed");
+      const p = client(q.fetch).subscribe(T2I, input, {
+        mode,
+        pollInterval: 1,
+        onQueueUpdate: () => {
+          throw boom;
+        },
+      });
+      await expect(p).rejects.toBe(boom);
+      expect(q.calls.filter((c) => c.url.endsWith("/status"))).toHaveLength(mode === "poll" ? 1 : 0);
+    }
+  });
+
   it("falls back to polling when the stream path is not served", async () => {
     const q = falQueue({ override: (c) => (c.url.endsWith("/stream") ? json({ detail: "Not Found" }, 404) : undefined) });
     const r = await client(q.fetch).subscribe(T2I, input, { pollInterval: 1 });
