@@ -135,6 +135,27 @@ describe("examples/react-vite in Chromium", () => {
     });
   });
 
+  it("combines several uploaded images", async () => {
+    await page.locator('input[name="kind"][value="multi"]').check();
+    await page.getByLabel("Images to combine").setInputFiles([
+      { name: "a.png", mimeType: "image/png", buffer: Buffer.from(renderImage("png", 32, 32, 1)) },
+      { name: "b.jpg", mimeType: "image/jpeg", buffer: Buffer.from(renderImage("jpeg", 40, 30, 2)) },
+    ]);
+    await expect.poll(() => page.locator(".thumbs img").count()).toBe(2);
+    await page.getByLabel("Prompt").fill("the cat from the first picture on the sofa from the second");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await waitForStatus("COMPLETED");
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('section[aria-label="Results"] img')];
+      return imgs.length === 1 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+    });
+    const state = await mockState();
+    expect(state.requests.filter((r) => r.method === "POST").at(-1)).toEqual({
+      method: "POST",
+      path: "/fal-ai/flux-pro/kontext/max/multi",
+    });
+  });
+
   it("starts a second job and cancels it", async () => {
     await page.locator('input[name="kind"][value="text-to-image"]').check();
     await page.getByLabel("Prompt").fill("a lighthouse in a storm");

@@ -209,6 +209,32 @@ describe("useKontext", () => {
     expect((result.current.error as KontextValidationError).status).toBe(422);
   });
 
+  it("a new submit follows the new job; the old one keeps running on the server", async () => {
+    const { wrapper, calls, clock, mock } = setup();
+    const enqueued: string[] = [];
+    const updates: string[] = [];
+    const { result } = renderHook(
+      () => useKontext(T2I, { onEnqueue: (id) => enqueued.push(id), onQueueUpdate: (s) => updates.push(s.status) }),
+      { wrapper },
+    );
+    act(() => result.current.submit({ prompt: "first" }));
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    const first = result.current.requestId!;
+    act(() => result.current.submit({ prompt: "second" }));
+    await waitFor(() => expect(result.current.requestId).not.toBe(first));
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    const second = result.current.requestId!;
+    expect(enqueued).toEqual([first, second]);
+
+    act(() => clock.advance(10 * STEP));
+    await waitFor(() => expect(result.current.status).toBe("COMPLETED"));
+    expect(result.current.requestId).toBe(second);
+    expect(result.current.data?.prompt).toBe("second");
+    expect(calls("PUT", /\/cancel$/)).toHaveLength(0);
+    expect(mock.jobs.get(first)).toMatchObject({ state: "COMPLETED", cancelled: false });
+    expect(updates).toContain("IN_PROGRESS");
+  });
+
   it("reset() goes back to idle", async () => {
     const { wrapper, clock } = setup();
     const { result } = renderHook(() => useKontext(T2I), { wrapper });
