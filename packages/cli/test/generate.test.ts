@@ -11,6 +11,13 @@ import { JPEG_SIGNATURE, PNG_SIGNATURE, run, solidPng, startsWith, TINY_GIF, tem
 
 const KEY = "fal-test-key-5f2c9a1e77d04b";
 
+/** The one submit the server saw (its body and headers as recorded). */
+function submitOf(server: MockServer) {
+  const submits = server.mock.requests.filter((q) => q.operation === "submit");
+  expect(submits).toHaveLength(1);
+  return submits[0]!;
+}
+
 let dir: { path: string; remove(): Promise<void> };
 beforeEach(async () => {
   dir = await tempDir();
@@ -88,8 +95,8 @@ describe("a mock server given with --base-url and --key", () => {
     expect(r.stderr).toContain(`kontext result fal-ai/flux-pro/kontext/text-to-image ${doc.requestId} --base-url ${server.url}`);
     expect(r.stderr).not.toMatch(/built-in mock/);
 
-    const submit = server.mock.requests.find((q) => q.operation === "submit");
-    expect(submit?.body).toEqual({ prompt: "a blue whale", num_images: 3, seed: 42, aspect_ratio: "16:9" });
+    const submit = submitOf(server);
+    expect(submit.body).toEqual({ prompt: "a blue whale", num_images: 3, seed: 42, aspect_ratio: "16:9" });
     expect(server.mock.jobs.get(doc.requestId)?.endpoint).toBe("fal-ai/flux-pro/kontext/text-to-image");
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
@@ -98,7 +105,7 @@ describe("a mock server given with --base-url and --key", () => {
     const r = await run(["generate", "a fox", "--tier", "max", "--json", ...base()], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).endpoint).toBe("fal-ai/flux-pro/kontext/max/text-to-image");
-    expect(server.mock.requests.find((q) => q.operation === "submit")?.path).toBe("/fal-ai/flux-pro/kontext/max/text-to-image");
+    expect(submitOf(server).path).toBe("/fal-ai/flux-pro/kontext/max/text-to-image");
   });
 
   it("reads the key from FAL_KEY and sends it with the chosen scheme", async () => {
@@ -107,9 +114,9 @@ describe("a mock server given with --base-url and --key", () => {
       env: { FAL_KEY: KEY },
     });
     expect(r.code, r.stderr).toBe(0);
-    const submit = server.mock.requests.find((q) => q.operation === "submit");
+    const submit = submitOf(server);
     // The mock redacts the value in its log but keeps the scheme.
-    expect(submit?.headers.authorization).toMatch(/^Bearer /);
+    expect(submit.headers.authorization).toMatch(/^Bearer /);
   });
 
   it("edit sends a local PNG as a data URI to the max edit endpoint", async () => {
@@ -117,10 +124,10 @@ describe("a mock server given with --base-url and --key", () => {
     await writeFile(join(dir.path, "photo.png"), png);
     const r = await run(["edit", "make it snow", "--image", "photo.png", "--format", "png", ...base()], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
-    const submit = server.mock.requests.find((q) => q.operation === "submit");
-    expect(submit?.path).toBe("/fal-ai/flux-pro/kontext/max");
-    expect(submit?.body).toMatchObject({ prompt: "make it snow", output_format: "png" });
-    expect((submit?.body as { image_url: string }).image_url).toBe(`data:image/png;base64,${png.toString("base64")}`);
+    const submit = submitOf(server);
+    expect(submit.path).toBe("/fal-ai/flux-pro/kontext/max");
+    expect(submit.body).toMatchObject({ prompt: "make it snow", output_format: "png" });
+    expect((submit.body as { image_url: string }).image_url).toBe(`data:image/png;base64,${png.toString("base64")}`);
     const file = r.stdout
       .split("\n")
       .find((l) => l.startsWith("kontext-output/"))
@@ -133,9 +140,9 @@ describe("a mock server given with --base-url and --key", () => {
     const url = "https://example.com/cat.png";
     const r = await run(["edit", "a hat", "--image", url, "--tier", "pro", "--json", ...base()], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
-    const submit = server.mock.requests.find((q) => q.operation === "submit");
-    expect(submit?.path).toBe("/fal-ai/flux-pro/kontext");
-    expect(submit?.body).toMatchObject({ image_url: url });
+    const submit = submitOf(server);
+    expect(submit.path).toBe("/fal-ai/flux-pro/kontext");
+    expect(submit.body).toMatchObject({ image_url: url });
   });
 
   it("multi sends every --image in order, local files sniffed by content", async () => {
@@ -148,9 +155,9 @@ describe("a mock server given with --base-url and --key", () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).endpoint).toBe("fal-ai/flux-pro/kontext/max/multi");
-    const submit = server.mock.requests.find((q) => q.operation === "submit");
-    expect(submit?.path).toBe("/fal-ai/flux-pro/kontext/max/multi");
-    expect((submit?.body as { image_urls: string[] }).image_urls).toEqual([
+    const submit = submitOf(server);
+    expect(submit.path).toBe("/fal-ai/flux-pro/kontext/max/multi");
+    expect((submit.body as { image_urls: string[] }).image_urls).toEqual([
       `data:image/png;base64,${png.toString("base64")}`,
       `data:image/gif;base64,${TINY_GIF.toString("base64")}`,
     ]);
@@ -160,7 +167,7 @@ describe("a mock server given with --base-url and --key", () => {
     await writeFile(join(dir.path, "a.png"), solidPng(4, 4));
     const r = await run(["multi", "x", "--image", "a.png", "--tier", "pro", "--json", ...base()], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
-    expect(server.mock.requests.find((q) => q.operation === "submit")?.path).toBe("/fal-ai/flux-pro/kontext/multi");
+    expect(submitOf(server).path).toBe("/fal-ai/flux-pro/kontext/multi");
   });
 
   it("warns on stderr when a local image is large, and still sends it", async () => {

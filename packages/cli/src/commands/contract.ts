@@ -29,7 +29,8 @@ export async function contractCommand(ctx: CommandContext, flags: ContractFlags)
   let server: { url: string; close(): Promise<void> } | undefined;
   if (!globals.baseUrl) {
     const { startMockServer } = await import("@kontext-sdk/mocks/server");
-    const started = await startMockServer({ port: 0, host: "127.0.0.1" });
+    // Short steps: the run waits for six jobs to complete, and the timeline's length proves nothing.
+    const started = await startMockServer({ port: 0, host: "127.0.0.1", timeline: { stepMs: 25 } });
     io.stderr.write(`No --base-url: checking the built-in mock server at ${started.url}.\n`);
     server = started;
   }

@@ -1,0 +1,102 @@
+/**
+ * `kontext contract` (the contract kit on the embedded mock and on a given server) and
+ * `kontext mock` (the mock server in the foreground until Ctrl-C).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { run, start, tempDir } from "./helpers.js";
+
+let dir: { path: string; remove(): Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+describe("kontext contract", () => {
+  it("passes cleanly against the embedded mock and writes a JUnit file listing each check", async () => {
+    const r = await run(["contract", "--junit", "report.xml"], { cwd: dir.path });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain("No --base-url: checking the built-in mock server");
+    const checkLines = r.stdout.split("\n").filter((l) => /^[✓✗-] /.test(l));
+    expect(checkLines.length).toBeGreaterThan(10);
+    expect(checkLines.every((l) => l.startsWith("✓"))).toBe(true);
+    expect(r.stdout).toMatch(/^PASS: \d+ passed, 0 failed/m);
+    const xml = await readFile(join(dir.path, "report.xml"), "utf8");
+    expect(xml.startsWith("<?xml")).toBe(true);
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(checkLines.length);
+  });
+
+  describe("against a server given with --base-url", () => {
+    let server: MockServer;
+    beforeEach(async () => {
+      server = await startMockServer({ port: 0, timeline: { queueSteps: 1, progressSteps: 1, stepMs: 20 } });
+    });
+    afterEach(async () => {
+      await server.close();
+    });
+
+    it("keeps to --endpoints and --max-images, and says how many images it requested", async () => {
+      const r = await run(
+        [
+          "contract",
+          "--base-url",
+          server.url,
+          "--key",
+          "k",
+          "--endpoints",
+          "fal-ai/flux-pro/kontext/text-to-image",
+          "--max-images",
+          "1",
+        ],
+        { cwd: dir.path },
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/1 image requested \(max 1\)/);
+      const submits = server.mock.requests.filter((q) => q.operation === "submit");
+      expect(submits.map((q) => q.path)).toEqual(["/fal-ai/flux-pro/kontext/text-to-image"]);
+      // No --sync-base-url: the sync run (another image) is not attempted on a real server.
+      expect(server.mock.requests.some((q) => q.operation === "run")).toBe(false);
+    });
+
+    it("exits 1 when the server breaks the contract", async () => {
+      server.mock.addFault({ kind: "html", operation: "status", status: 502 });
+      const r = await run(["contract", "--base-url", server.url, "--key", "k", "--endpoints", "fal-ai/flux-pro/kontext/max"], {
+        cwd: dir.path,
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^✗ /m);
+      expect(r.stdout).toMatch(/^FAIL: /m);
+    });
+
+    it("rejects unknown endpoints as a usage error", async () => {
+      const r = await run(["contract", "--base-url", server.url, "--endpoints", "fal-ai/nope"], { cwd: dir.path });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("--endpoints: unknown endpoint fal-ai/nope");
+      expect(server.mock.requests).toHaveLength(0);
+    });
+  });
+});
+
+describe("kontext mock", () => {
+  it("serves the queue until Ctrl-C; the CLI can use it with --base-url", async () => {
+    const mock = start(["mock", "--port", "0"], { cwd: dir.path });
+    const url = (await mock.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/)).split(" ").at(-1)!;
+    const r = await run(["generate", "a fox", "--json", "--base-url", url, "--key", "k"], { cwd: dir.path });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).images).toHaveLength(1);
+    mock.process.kill("SIGINT");
+    const done = await mock.exit;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain("Mock server stopped.");
+  });
+
+  it("a bad --port is a usage error", async () => {
+    const r = await run(["mock", "--port", "http"], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--port must be a whole number");
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * What goes wrong: bad command lines exit 2 naming the flag and the rule with nothing sent;
+ * network and API failures exit 1 with one readable line; the key never appears in any output.
+ */
+
+import { writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BIN, run, solidPng, tempDir } from "./helpers.js";
+
+const KEY = "fal-secret-9a8b7c6d5e4f3a2b1c";
+
+let dir: { path: string; remove(): Promise<void> };
+let server: MockServer;
+beforeAll(async () => {
+  server = await startMockServer({ port: 0, timeline: { queueSteps: 1, progressSteps: 1, stepMs: 10 } });
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(async () => {
+  dir = await tempDir();
+  await writeFile(join(dir.path, "a.png"), solidPng(4, 4));
+  await writeFile(join(dir.path, "notes.txt"), "not an image");
+  server.mock.reset();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+const withKey = () => ["--base-url", server.url, "--key", KEY];
+
+describe("bad command lines exit 2, name the flag and the rule, and send nothing", () => {
+  it.each([
+    [["generate", "a fox", "--num-images", "9"], "error: --num-images must be at most 4 (got 9)"],
+    [["generate", "a fox", "-n", "0"], "error: --num-images must be at least 1 (got 0)"],
+    [["generate", "a fox", "--num-images", "two"], 'error: --num-images must be an integer (got "two")'],
+    [["generate", "a fox", "--guidance", "abc"], 'error: --guidance must be a number (got "abc")'],
+    [["generate", "a fox", "--guidance", "25"], "error: --guidance must be at most 20 (got 25)"],
+    [["generate", "a fox", "--seed", "-1"], "error: --seed must be at least 0 (got -1)"],
+    [["generate", "a fox", "--seed", "1.5"], "error: --seed must be an integer (got 1.5)"],
+    [["generate", "a fox", "--aspect-ratio", "5:4"], "error: --aspect-ratio must be one of"],
+    [["generate", "a fox", "--format", "gif"], "error: --format must be one of"],
+    [["generate", "a fox", "--safety", "9"], "error: --safety must be one of"],
+    [["generate", ""], "error: <prompt> must not be empty"],
+    [["generate", "a fox", "--tier", "ultra"], "option '--tier <tier>' argument 'ultra' is invalid"],
+    [["generate", "a fox", "--bogus"], "unknown option '--bogus'"],
+    [["generate"], "missing required argument 'prompt'"],
+    [["generate", "a fox", "--image", "a.png"], "unknown option '--image'"],
+    [["edit", "make it snow"], "error: --image is required"],
+    [["edit", "x", "--image", "a.png", "--image", "a.png"], "error: edit takes one --image (got 2)"],
+    [["edit", "x", "--image", "missing.png"], "error: --image: no such file: missing.png"],
+    [["edit", "x", "--image", "notes.txt"], "error: --image: notes.txt is not a PNG, JPEG, WebP or GIF image"],
+    [
+      ["edit", "x", "--image", "ftp://example.com/a.png"],
+      "error: --image must be a local file, an http(s) URL or a data:image URI",
+    ],
+    [["multi", "x", "--image", "a.png", "--image", "missing.png"], "error: --image #2: no such file: missing.png"],
+    [["multi", "x"], "error: --image is required"],
+    [["status", "fal-ai/flux-pro/kontext"], "missing required argument 'request-id'"],
+    [["frobnicate"], "unknown command 'frobnicate'"],
+  ])("kontext %j", async (args, message) => {
+    const r = await run([...args, ...withKey()], { cwd: dir.path });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+    expect(server.mock.requests).toHaveLength(0);
+  });
+
+  it("every issue is listed, one line each", async () => {
+    const r = await run(["generate", "a fox", "-n", "9", "--guidance", "0", ...withKey()], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: --num-images must be at most 4 (got 9)\n");
+    expect(r.stderr).toContain("error: --guidance must be at least 1 (got 0)\n");
+    expect(r.stderr).toContain('(nothing was sent; see "kontext generate --help")');
+  });
+
+  it.each([
+    [["--base-url", "not a url"], "--base-url must be an http(s) URL"],
+    [["--base-url", "ftp://example.com"], "--base-url must be an http(s) URL"],
+    [["--auth-scheme", "Basic"], "option '--auth-scheme <scheme>' argument 'Basic' is invalid"],
+  ])("global %j", async (extra, message) => {
+    const r = await run(["generate", "a fox", "--key", KEY, ...extra], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("without a key, bad input does not even start the embedded mock", async () => {
+    const r = await run(["generate", "a fox", "--num-images", "9"], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain("mock");
+  });
+});
+
+describe("failures exit 1 with one readable line and never show the key", () => {
+  const lines = (text: string) =>
+    text
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("["));
+
+  it("a refused connection", async () => {
+    const port = await closedPort();
+    const r = await run(["generate", "a fox", "--base-url", `http://127.0.0.1:${port}`, "--key", KEY], { cwd: dir.path });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^error: network error: .*ECONNREFUSED/)]);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it("an API error names the status and fal's error type; a key echoed by the server is blanked", async () => {
+    server.mock.addFault({
+      kind: "status",
+      operation: "submit",
+      status: 403,
+      body: { detail: `key ${KEY} is not allowed to use this app`, error_type: "forbidden" },
+      headers: { "x-fal-error-type": "forbidden" },
+    });
+    const r = await run(["generate", "a fox", ...withKey()], { cwd: dir.path });
+    expect(r.code).toBe(1);
+    const [line] = lines(r.stderr);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(line).toMatch(/^error: API error: HTTP 403 forbidden - key \*\*\* is not allowed/);
+    expect(line).toContain("check FAL_KEY or --key");
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it("a job that fails at its result names the request id", async () => {
+    server.mock.addFault({ kind: "fail-at-result", status: 500 });
+    const r = await run(["generate", "a fox", ...withKey()], { cwd: dir.path });
+    expect(r.code).toBe(1);
+    const id = /Request (\S+) queued/.exec(r.stdout)?.[1];
+    expect(id).toBeTruthy();
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: API error: HTTP 500.*\\(request ${id}\\)$`))]);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it("a 422 at the result lists the field errors", async () => {
+    server.mock.addFault({ kind: "fail-at-result", status: 422 });
+    const r = await run(["generate", "a fox", ...withKey()], { cwd: dir.path });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^error: the API rejected the input: HTTP 422 - .+\(request \S+\)$/)]);
+  });
+
+  it("the key given as FAL_KEY is never printed either, even in a failure", async () => {
+    const port = await closedPort();
+    const r = await run(["generate", "a fox", "--base-url", `http://127.0.0.1:${port}`], {
+      cwd: dir.path,
+      env: { FAL_KEY: KEY },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});
+
+describe("help and version", () => {
+  it("--help lists the commands and exits 0", async () => {
+    const r = await run(["--help"], { cwd: dir.path });
+    expect(r.code).toBe(0);
+    for (const command of ["generate", "edit", "multi", "status", "result", "cancel", "mock", "contract"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    }
+  });
+
+  it("generate --help shows its flags and the global ones", async () => {
+    const r = await run(["generate", "--help"], { cwd: dir.path });
+    expect(r.code).toBe(0);
+    for (const flag of [
+      "--aspect-ratio",
+      "--num-images",
+      "--seed",
+      "--guidance",
+      "--format",
+      "--safety",
+      "--enhance-prompt",
+      "--tier",
+      "--out",
+      "--sync",
+      "--json",
+      "--key",
+      "--base-url",
+      "--auth-scheme",
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it("--version prints the package version", async () => {
+    const { version } = (await import("../package.json", { with: { type: "json" } })).default;
+    const r = await run(["--version"], { cwd: dir.path });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("the bin starts with a node shebang", async () => {
+    const { readFile } = await import("node:fs/promises");
+    expect((await readFile(BIN, "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+});
+
+/** A port nothing listens on: bound once to learn a free number, then released. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
