@@ -27,10 +27,11 @@ export interface ProxyTarget {
 
 export interface KontextProxyOptions {
   /**
-   * The server's fal key (or gateway token), or a function returning it per request.
+   * The server's fal key (or gateway token), or a function returning it, called per request (after
+   * `authorize`) with that request, so keys can rotate or differ by tenant.
    * Default: `FAL_KEY`, else `FAL_KEY_ID:FAL_KEY_SECRET`, from `process.env`.
    */
-  credentials?: string | (() => string | undefined | Promise<string | undefined>);
+  credentials?: string | ((request: Request) => string | undefined | Promise<string | undefined>);
   /** `Authorization` scheme sent upstream: `Key` for fal (default), `Bearer` for gateways. */
   authScheme?: "Key" | "Bearer";
   /**
@@ -245,7 +246,7 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
         if (options.webhookUrl !== undefined) upstream.searchParams.set("fal_webhook", options.webhookUrl);
       }
 
-      const credentials = await resolveCredentials(options.credentials);
+      const credentials = await resolveCredentials(options.credentials, request);
       if (!credentials) return fail(500, "proxy_misconfigured", "the proxy has no credentials configured");
 
       let body: string | undefined;
@@ -379,8 +380,8 @@ function redact(text: string, credentials: string): string {
   return out;
 }
 
-async function resolveCredentials(option: KontextProxyOptions["credentials"]): Promise<string | undefined> {
-  if (typeof option === "function") return (await option()) || undefined;
+async function resolveCredentials(option: KontextProxyOptions["credentials"], request: Request): Promise<string | undefined> {
+  if (typeof option === "function") return (await option(request)) || undefined;
   if (typeof option === "string") return option || undefined;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (!env) return undefined;
