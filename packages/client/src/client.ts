@@ -130,6 +130,13 @@ export type KontextLiteClient = Omit<KontextClient, "raw">;
  */
 export const POLL_BACKOFF = { initial: 250, factor: 1.5, max: 2500 } as const;
 
+/**
+ * How long `subscribe` lets a status stream stay silent before polling instead. fal sends an event per
+ * change, so a long queue can be quiet; polling then is merely slower, while a dead connection would
+ * otherwise hang the job for good.
+ */
+export const STREAM_IDLE_MS = 30_000;
+
 /** The wait before the next status poll, given the last wait and the previous and current status. */
 export const nextPollWait = (wait: number, previous: string, current: string) =>
   current !== previous && current === "IN_PROGRESS"
@@ -203,9 +210,9 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     return s as QueueStatus;
   }
 
-  async function* streamFrom(url: string, o: StatusOptions = {}): AsyncGenerator<QueueStatus> {
+  async function* streamFrom(url: string, o: StatusOptions = {}, idleMs?: number): AsyncGenerator<QueueStatus> {
     const [, response] = await send({ method: "GET", url: withLogs(url, o), signal: o.signal }, "stream");
-    yield* readStatusStream(response, o.signal);
+    yield* readStatusStream(response, o.signal, idleMs);
   }
 
   async function getResult<E extends EndpointId>(
@@ -290,7 +297,7 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     };
     let last: string = job.status;
     if (o.mode !== "poll") {
-      const events = streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal });
+      const events = streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal }, STREAM_IDLE_MS);
       try {
         for (;;) {
           let next: IteratorResult<QueueStatus>;

@@ -6,9 +6,10 @@ import { KontextApiError } from "./errors.js";
  * The events of fal's `status/stream` (one JSON QueueStatus per `data`), parsed by eventsource-parser
  * from the fetch body, so it works wherever fetch does (no EventSource: it cannot send Authorization).
  * Ends after COMPLETED. A stream that closes early, or sends something that is not a status, throws a
- * retryable KontextApiError, which `subscribe` answers by falling back to polling.
+ * retryable KontextApiError, which `subscribe` answers by falling back to polling. So does silence for
+ * `idleMs` (subscribe passes STREAM_IDLE_MS): a half-open connection must not hang a job forever.
  */
-export async function* readStatusStream(response: Response, signal?: AbortSignal): AsyncGenerator<QueueStatus> {
+export async function* readStatusStream(response: Response, signal?: AbortSignal, idleMs = 0): AsyncGenerator<QueueStatus> {
   const reader = response.body?.getReader();
   const broken = (why: string, body?: unknown) =>
     new KontextApiError(`status stream: ${why}`, {
@@ -27,7 +28,13 @@ export async function* readStatusStream(response: Response, signal?: AbortSignal
   try {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const { done, value } = await reader.read();
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      const { done, value } = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => {
+          if (idleMs > 0) idle = setTimeout(() => reject(broken(`nothing received for ${idleMs} ms`)), idleMs);
+        }),
+      ]).finally(() => clearTimeout(idle));
       if (signal?.aborted) throw signal.reason;
       if (done) throw broken("closed before COMPLETED");
       parser.feed(decoder.decode(value, { stream: true }));

@@ -199,6 +199,30 @@ describe("subscribe", () => {
     }
   });
 
+  it("a stream that goes silent for 30 s is left for polling (a half-open connection must not hang)", async () => {
+    vi.useFakeTimers();
+    try {
+      const q = falQueue({
+        statuses: [{ status: "COMPLETED" }],
+        override: (c) =>
+          c.url.endsWith("/stream") ? sse([{ status: "IN_QUEUE", queue_position: 0 }], { hang: true }) : undefined,
+      });
+      const p = client(q.fetch).subscribe(T2I, input);
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(q.calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1 + 250);
+      expect(q.calls.map((c) => new URL(c.url).pathname.split("/").pop())).toEqual([
+        "text-to-image",
+        "stream",
+        "status",
+        "req-1",
+      ]);
+      expect((await p).data).toEqual(output);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("falls back to polling when the stream path is not served", async () => {
     const q = falQueue({ override: (c) => (c.url.endsWith("/stream") ? json({ detail: "Not Found" }, 404) : undefined) });
     const r = await client(q.fetch).subscribe(T2I, input, { pollInterval: 1 });
