@@ -16,7 +16,14 @@ export interface MockServerOptions extends KontextMockOptions {
   host?: string;
   /** Serve an existing mock instead of creating one from the options. */
   mock?: KontextMock;
+  /** Answer CORS preflights and allow any origin, for browser apps calling the server directly (default true). */
+  cors?: boolean;
 }
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "x-fal-request-id, x-fal-error-type, x-fal-retryable, retry-after",
+};
 
 export interface MockServer {
   /** Base URL, e.g. `http://127.0.0.1:4010`; the sync host is `${url}/sync`. */
@@ -30,8 +37,20 @@ export interface MockServer {
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const mock = options.mock ?? createKontextMock(options);
   const host = options.host ?? "127.0.0.1";
+  const cors = options.cors ?? true;
   const server = createServer((req, res) => {
-    void serve(mock, req, res);
+    if (cors && req.method === "OPTIONS") {
+      // Preflights are the browser's business, not the API's: answered here and not recorded.
+      res.writeHead(204, {
+        ...CORS_HEADERS,
+        "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
+        "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, content-type",
+        "access-control-max-age": "600",
+      });
+      res.end();
+      return;
+    }
+    void serve(mock, req, res, cors);
   });
   // SSE connections stay open; keep-alive sockets must not hold `close()` hostage.
   server.keepAliveTimeout = 5_000;
@@ -57,7 +76,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 }
 
-async function serve(mock: KontextMock, req: IncomingMessage, res: ServerResponse) {
+async function serve(mock: KontextMock, req: IncomingMessage, res: ServerResponse, cors: boolean) {
   const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req).catch(() => undefined);
   const abort = new AbortController();
   // `close` on the response fires when the client goes away before we finished.
@@ -71,7 +90,7 @@ async function serve(mock: KontextMock, req: IncomingMessage, res: ServerRespons
       req.socket.destroy();
       return;
     }
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = cors ? { ...CORS_HEADERS } : {};
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });

@@ -126,6 +126,25 @@ describe("startMockServer", () => {
     expect([html.status, html.headers.get("content-type")]).toEqual([502, "text/html; charset=utf-8"]);
   });
 
+  it("answers CORS preflights for browser apps without recording them", async () => {
+    server = await startMockServer({ clock: createManualClock() });
+    const pre = await fetch(`${server.url}/${T2I}`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type",
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    expect(pre.headers.get("access-control-allow-headers")).toBe("authorization,content-type");
+    const r = await call(`${server.url}/${T2I}`, { method: "POST", body: '{"prompt":"x"}' });
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    expect(r.headers.get("access-control-expose-headers")).toContain("x-fal-request-id");
+    expect(server.mock.requests.map((q) => q.method)).toEqual(["POST"]);
+  });
+
   it("closes with a stream still open", async () => {
     const s = await startMockServer({ clock: createManualClock() });
     const { status_url } = await (await call(`${s.url}/${T2I}`, { method: "POST", body: '{"prompt":"x"}' })).json();
