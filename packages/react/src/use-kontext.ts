@@ -201,6 +201,8 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     // Still submitting: aborting now would lose the request id and leave an orphan job on the server.
     return new Promise<CancelResponse | undefined>((resolve, reject) => {
       run.cancelOnEnqueue = (requestId) => {
+        // From here on the answer to the cancel call settles this promise, not the end of the subscription.
+        run.onSettled = undefined;
         run.controller.abort(reason);
         run.client.cancel(run.endpoint, requestId).then(resolve, reject);
       };

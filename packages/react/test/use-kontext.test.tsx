@@ -128,9 +128,11 @@ describe("useKontext", () => {
     expect(result.current.status).toBe("cancelled");
     expect(calls("PUT", /\/cancel$/)).toHaveLength(0);
     hold.release();
+    let answer: unknown;
     await act(async () => {
-      await cancelled;
+      answer = await cancelled;
     });
+    expect(answer).toEqual({ status: "CANCELLATION_REQUESTED" });
     expect(calls("PUT", /\/cancel$/)).toHaveLength(1);
     expect(calls("PUT", /\/cancel$/)[0]!.path).toContain(result.current.requestId!);
     expect(result.current.status).toBe("cancelled");
