@@ -26,8 +26,8 @@ export interface ServerResponse {
   end(): unknown;
   end(chunk: string): unknown;
   destroy(error?: Error): unknown;
-  on(event: "close" | "drain", listener: () => void): unknown;
-  off(event: "close" | "drain", listener: () => void): unknown;
+  on(event: "close" | "drain" | "finish", listener: () => void): unknown;
+  off(event: "close" | "drain" | "finish", listener: () => void): unknown;
 }
 
 export interface NodeHandlerOptions {
@@ -70,9 +70,12 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response>, 
       return;
     }
     await writeResponse(response, res, bodyAbandoned || !req.complete);
-    // A body the handler refused midway (413) is still in flight; dropping the connection after the
-    // answer is cheaper than reading the rest of it.
-    if (bodyAbandoned) req.destroy();
+    // A body the handler refused midway (413) is still in flight; dropping the connection once the
+    // answer has been flushed is cheaper than reading the rest of it.
+    if (bodyAbandoned) {
+      if (res.writableFinished) req.destroy();
+      else res.on("finish", () => req.destroy());
+    }
   };
 }
 
