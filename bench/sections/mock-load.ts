@@ -1,10 +1,12 @@
 /**
  * Section 4: the mock server under load, in a process of its own.
- *  a) throughput of status polls on loopback: N concurrent keep-alive fetch loops for a few seconds
- *     (autocannon-style), against jobs that stay queued;
+ *  a) throughput of status polls on loopback: N concurrent keep-alive request loops for a few seconds
+ *     (autocannon-style), against jobs that stay queued — once through node:http with a keep-alive agent
+ *     (a light generator, the headline figure), once through fetch (undici, heavier per request);
  *  b) memory (heapUsed / rss, after a full GC) of the server process before and with 1,000 concurrent
  *     jobs, then with a status stream open on each of them.
  */
+import http from "node:http";
 import { startMockProcess } from "../lib/mock-process.js";
 import { mb, percentile, round, sleep, table, verdict } from "../lib/util.js";
 
@@ -26,7 +28,26 @@ async function submit(url: string, i: number): Promise<string> {
   return body.request_id;
 }
 
-async function load(statusUrls: string[], seconds: number) {
+/** One GET, its body drained: through the global fetch, or through node:http with a keep-alive agent (lighter). */
+type Getter = (url: string) => Promise<number>;
+const viaFetch: Getter = async (url) => {
+  const res = await fetch(url, { headers });
+  await res.arrayBuffer();
+  return res.status;
+};
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+const viaHttp: Getter = (url) =>
+  new Promise((resolve, reject) => {
+    http
+      .get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      })
+      .on("error", reject);
+  });
+
+async function load(get: Getter, statusUrls: string[], seconds: number) {
   const latencies: number[] = [];
   let errors = 0;
   let count = 0;
@@ -36,9 +57,7 @@ async function load(statusUrls: string[], seconds: number) {
     while (performance.now() < until) {
       const t0 = performance.now();
       try {
-        const res = await fetch(statusUrls[i++ % statusUrls.length]!, { headers });
-        await res.arrayBuffer();
-        if (res.status !== 202) errors++;
+        if ((await get(statusUrls[i++ % statusUrls.length]!)) !== 202) errors++;
       } catch {
         errors++;
       }
@@ -59,18 +78,33 @@ export async function mockLoadSection() {
     const { url } = server;
     const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => submit(url, i)));
     const statusUrls = ids.map((id) => `${url}/fal-ai/flux-pro/requests/${id}/status`);
-    await load(statusUrls, WARMUP_SECONDS);
-    const cpu0 = (await server.ask("cpu")).cpu as NodeJS.CpuUsage;
-    const t0 = performance.now();
-    const run = await load(statusUrls, SECONDS);
-    const wall = performance.now() - t0;
-    const cpu1 = (await server.ask("cpu")).cpu as NodeJS.CpuUsage;
-    const serverCpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / wall;
-    table(`4a. Mock server throughput: status polls, ${CONNECTIONS} concurrent keep-alive fetch loops, ${SECONDS} s`, [
-      ["requests", "errors", "req/s", "p50 ms", "p99 ms", "server CPU"],
-      [run.requests, run.errors, Math.round(run.rps), run.p50.toFixed(2), run.p99.toFixed(2), `${Math.round(serverCpu * 100)}%`],
+    const runs: Record<string, Awaited<ReturnType<typeof load>> & { serverCpu: number }> = {};
+    for (const [name, get] of [
+      ["node:http keep-alive agent", viaHttp],
+      ["fetch (undici) keep-alive", viaFetch],
+    ] as const) {
+      await load(get, statusUrls, WARMUP_SECONDS);
+      const cpu0 = (await server.ask("cpu")).cpu as NodeJS.CpuUsage;
+      const t0 = performance.now();
+      const r = await load(get, statusUrls, SECONDS);
+      const wall = performance.now() - t0;
+      const cpu1 = (await server.ask("cpu")).cpu as NodeJS.CpuUsage;
+      runs[name] = { ...r, serverCpu: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / wall };
+    }
+    table(`4a. Mock server throughput: status polls, ${CONNECTIONS} concurrent keep-alive connections, ${SECONDS} s`, [
+      ["load generator", "requests", "errors", "req/s", "p50 ms", "p99 ms", "server CPU"],
+      ...Object.entries(runs).map(([name, r]) => [
+        name,
+        r.requests,
+        r.errors,
+        Math.round(r.rps),
+        r.p50.toFixed(2),
+        r.p99.toFixed(2),
+        `${Math.round(r.serverCpu * 100)}%`,
+      ]),
     ]);
-    console.log(`target: ≥ 5,000 req/s: ${Math.round(run.rps)} → ${verdict(run.rps >= 5000)}`);
+    const best = Math.max(...Object.values(runs).map((r) => r.rps));
+    console.log(`target: ≥ 5,000 req/s: ${Math.round(best)} → ${verdict(best >= 5000)}`);
     await server.close();
 
     // Memory: a fresh server process, then 1,000 jobs, then a status stream on each.
@@ -136,13 +170,21 @@ export async function mockLoadSection() {
       throughput: {
         connections: CONNECTIONS,
         seconds: SECONDS,
-        requests: run.requests,
-        errors: run.errors,
-        rps: Math.round(run.rps),
-        p50Ms: round(run.p50),
-        p99Ms: round(run.p99),
-        serverCpu: round(serverCpu),
-        target: { min: 5000, pass: run.rps >= 5000 },
+        runs: Object.fromEntries(
+          Object.entries(runs).map(([name, r]) => [
+            name,
+            {
+              requests: r.requests,
+              errors: r.errors,
+              rps: Math.round(r.rps),
+              p50Ms: round(r.p50),
+              p99Ms: round(r.p99),
+              serverCpu: round(r.serverCpu),
+            },
+          ]),
+        ),
+        rps: Math.round(best),
+        target: { min: 5000, pass: best >= 5000 },
       },
       memory,
     };
