@@ -64,6 +64,8 @@ export interface JobFailure {
   errorType?: string;
   /** A short description for the COMPLETED status and the webhook. */
   error: string;
+  /** Extra headers on the result's answer. */
+  headers?: Record<string, string>;
 }
 
 export interface MockJob {
@@ -256,7 +258,9 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     if (phase.state === "IN_QUEUE")
       return { status: "IN_QUEUE", ...common, queue_position: phase.queuePosition, ...withLogsField };
     if (phase.state === "IN_PROGRESS") return { status: "IN_PROGRESS", ...common, ...withLogsField };
-    const metrics = { inference_time: job.cancelled ? null : job.generation.inferenceTime };
+    // Jobs that never ran to the end (cancelled, timed out before starting) report no inference time.
+    const ranToEnd = !job.cancelled && job.failure?.errorType !== "request_timeout";
+    const metrics = { inference_time: ranToEnd ? job.generation.inferenceTime : null };
     const error = job.failure ? { error: job.failure.error, error_type: job.failure.errorType ?? null } : {};
     return { status: "COMPLETED", ...common, ...withLogsField, metrics, ...error };
   }
@@ -265,7 +269,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     const headers: Record<string, string> = { "x-fal-request-id": job.requestId };
     if (job.failure) {
       if (job.failure.errorType && job.failure.status >= 500) headers["x-fal-error-type"] = job.failure.errorType;
-      return { status: job.failure.status, body: job.failure.body, headers };
+      return { status: job.failure.status, body: job.failure.body, headers: { ...headers, ...job.failure.headers } };
     }
     return { status: 200, body: outputFor(job.generation, fileUrl(base, job)), headers };
   }
@@ -390,7 +394,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
 
   // --- operations -------------------------------------------------------------------------
 
-  function submit(endpoint: EndpointId, bodyText: string, url: URL, base: string, extra: Fault[]): Response {
+  function submit(endpoint: EndpointId, request: Request, bodyText: string, url: URL, base: string, extra: Fault[]): Response {
     const parsed = parseBody(bodyText);
     if (!parsed.ok) return parsed.response;
     const checked = validateInput<Record<string, unknown>>(endpoint, parsed.value);
@@ -410,6 +414,19 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       false,
       extra.find((f) => f.kind === "fail-at-result"),
     );
+    // fal's start timeout: a job still queued when `x-fal-request-timeout` seconds have passed fails
+    // with a 504 that clients must not retry (`x-fal-request-timeout-type: user`).
+    const startTimeout = Number(request.headers.get("x-fal-request-timeout"));
+    if (startTimeout > 0 && startTimeout * 1000 < timeline.queueSteps * timeline.stepMs) {
+      job.endedAt = job.submittedAt + startTimeout * 1000;
+      job.failure = {
+        status: 504,
+        body: { detail: "Request timed out", error_type: "request_timeout" },
+        errorType: "request_timeout",
+        error: "Request timed out",
+        headers: { "x-fal-request-timeout-type": "user" },
+      };
+    }
     scheduleCompletion(job);
     const body = {
       status: "IN_QUEUE",
@@ -488,7 +505,12 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         return;
       }
       const edge = nextEdge(job.timeline, now - job.submittedAt);
-      if (edge !== undefined) cancelTimer = setTimer(tick, Math.max(0, job.submittedAt + edge - now));
+      // A job can also end off the step grid (a start timeout).
+      const wake = Math.min(
+        edge === undefined ? Number.POSITIVE_INFINITY : job.submittedAt + edge,
+        job.endedAt ?? Number.POSITIVE_INFINITY,
+      );
+      if (Number.isFinite(wake)) cancelTimer = setTimer(tick, Math.max(0, wake - now));
     };
     const onChange = () => {
       cancelTimer?.();
@@ -662,7 +684,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         const early = await applyFaults(hits, operation, request.signal);
         if (early) return early;
         if (!authorized(request)) return unauthorized();
-        return sync ? run(endpointId, bodyText, origin, hits) : submit(endpointId, bodyText, url, base, hits);
+        return sync ? run(endpointId, bodyText, origin, hits) : submit(endpointId, request, bodyText, url, base, hits);
       }
 
       const m = REQUEST_PATH.exec(path);

@@ -178,3 +178,41 @@ describe("broken answers", () => {
     expect((await t.mock.fetch(`${QUEUE}/files/${body.request_id}/0.jpeg`)).status).toBe(404);
   });
 });
+
+describe("start timeout", () => {
+  it("a job still queued after x-fal-request-timeout seconds fails with a user 504", async () => {
+    const t = setup({ timeline: { queueSteps: 5, progressSteps: 1, stepMs: 1000 } });
+    const r = await t.call(`/${T2I}`, { method: "POST", body: '{"prompt":"x"}', headers: { "x-fal-request-timeout": "2.5" } });
+    const body = await r.json();
+    const stream = await t.mock.fetch(`${body.status_url}/stream`, { headers: KEY });
+    const events = stream.text();
+    t.clock.advance(2499);
+    expect((await (await t.call(body.status_url)).json()).status).toBe("IN_QUEUE");
+    t.clock.advance(1);
+    expect(await (await t.call(body.status_url)).json()).toMatchObject({
+      status: "COMPLETED",
+      error_type: "request_timeout",
+      metrics: { inference_time: null },
+    });
+    expect((await events).match(/"status":"\w+"/g)).toEqual([
+      '"status":"IN_QUEUE"',
+      '"status":"IN_QUEUE"',
+      '"status":"IN_QUEUE"',
+      '"status":"COMPLETED"',
+    ]);
+    const result = await t.call(body.response_url);
+    expect([result.status, result.headers.get("x-fal-request-timeout-type"), await result.json()]).toEqual([
+      504,
+      "user",
+      { detail: "Request timed out", error_type: "request_timeout" },
+    ]);
+  });
+
+  it("a timeout longer than the queue wait changes nothing", async () => {
+    const t = setup();
+    const r = await t.call(`/${T2I}`, { method: "POST", body: '{"prompt":"x"}', headers: { "x-fal-request-timeout": "30" } });
+    const body = await r.json();
+    t.clock.advance(500);
+    expect((await t.call(body.response_url)).status).toBe(200);
+  });
+});
