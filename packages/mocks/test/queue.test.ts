@@ -458,3 +458,41 @@ describe("introspection", () => {
     expect(r.status).toBe(200);
   });
 });
+
+describe("mock.fetch and aborts", () => {
+  it("aborting a status stream after the headers breaks the body and stops its timer", async () => {
+    const t = setup();
+    const { body } = await t.submit({ prompt: "x" });
+    const controller = new AbortController();
+    const r = await t.mock.fetch(`${body.status_url}/stream`, { headers: KEY, signal: controller.signal });
+    const reader = r.body!.getReader();
+    await reader.read();
+    expect(t.clock.pendingTimers).toBe(1);
+    controller.abort();
+    await expect(reader.read()).rejects.toMatchObject({ name: "AbortError" });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it("an aborted signal rejects before anything is recorded", async () => {
+    const t = setup();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      t.mock.fetch(`${QUEUE}/${T2I}`, { method: "POST", headers: KEY, body: "{}", signal: controller.signal }),
+    ).rejects.toMatchObject({
+      name: "AbortError",
+    });
+    expect(t.mock.requests).toEqual([]);
+  });
+
+  it("reset() ends open streams", async () => {
+    const t = setup();
+    const { body } = await t.submit({ prompt: "x" });
+    const r = await t.mock.fetch(`${body.status_url}/stream`, { headers: KEY });
+    const text = r.text();
+    t.mock.reset();
+    expect((await text).match(/"status":"\w+"/g)).toEqual(['"status":"IN_QUEUE"']);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+});
