@@ -469,16 +469,47 @@ describe("keeping the key and the browser's secrets where they belong", () => {
     expect(calls.map((c) => c.headers.authorization)).toEqual(["Key rotating-key-1", "Key rotating-key-2"]);
   });
 
-  it("answers 502 when upstream cannot be reached, without details", async () => {
+  it("answers 502 when upstream cannot be reached, without details (they go to onError)", async () => {
+    const errors: unknown[] = [];
     const proxy = createKontextProxy({
       credentials: KEY,
       fetch: async () => {
         throw new TypeError(`fetch failed for Key ${KEY}`);
       },
+      onError: (error) => errors.push(error),
     });
     const response = await proxy(post(`${QUEUE}/${T2I}`, VALID));
     expect(response.status).toBe(502);
     expect(await response.text()).not.toContain(KEY);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("answers 500 when authorize throws, and reports it", async () => {
+    const errors: unknown[] = [];
+    const { proxy, calls } = setup({
+      authorize: () => {
+        throw new Error("session store down");
+      },
+      onError: (error) => errors.push(error),
+    });
+    const response = await proxy(post(`${QUEUE}/${T2I}`, VALID));
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain("session store");
+    expect((errors[0] as Error).message).toBe("session store down");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("validates before asking for credentials", async () => {
+    let asked = 0;
+    const { proxy } = setup({
+      credentials: () => {
+        asked++;
+        return KEY;
+      },
+    });
+    expect((await proxy(post(`${QUEUE}/${T2I}`, { prompt: "" }))).status).toBe(422);
+    expect((await proxy(post("https://evil.example.com/x", VALID))).status).toBe(403);
+    expect(asked).toBe(0);
   });
 });
 

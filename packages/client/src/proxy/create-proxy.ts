@@ -68,6 +68,11 @@ export interface KontextProxyOptions {
    * URL a browser names. A function can vet the URL.
    */
   allowClientWebhooks?: boolean | ((url: string, request: Request) => boolean | Promise<boolean>);
+  /**
+   * Called with unexpected errors (a throwing `authorize` or `credentials`, an unreachable upstream)
+   * before the caller gets a generic 500/502. For your logs; the key may appear in a fetch error, so scrub before shipping them.
+   */
+  onError?: (error: unknown, request: Request) => void;
 }
 
 /** A web-standard request handler. */
@@ -126,6 +131,12 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
   const authorize = options.authorize ?? sameOrigin({ allowedOrigins: options.allowedOrigins ?? [] });
   const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const basePath = options.basePath === undefined ? undefined : trimSlash(options.basePath);
+  // The browser only ever sees a generic message; the operator gets the real error here.
+  const report = (error: unknown, request: Request) => {
+    try {
+      options.onError?.(error, request);
+    } catch {}
+  };
 
   const target: ProxyTarget =
     options.target === undefined
@@ -246,15 +257,16 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
         if (options.webhookUrl !== undefined) upstream.searchParams.set("fal_webhook", options.webhookUrl);
       }
 
-      const credentials = await resolveCredentials(options.credentials, request);
-      if (!credentials) return fail(500, "proxy_misconfigured", "the proxy has no credentials configured");
-
       let body: string | undefined;
       if (op.kind === "submit" || op.kind === "run") {
         const checked = await readInput(request, op.endpoint, maxBodyBytes);
         if (checked instanceof Response) return checked;
         body = checked;
       }
+
+      // Resolved last, so a refused or invalid request never reaches a secret store.
+      const credentials = await resolveCredentials(options.credentials, request);
+      if (!credentials) return fail(500, "proxy_misconfigured", "the proxy has no credentials configured");
 
       const headers = forwardRequestHeaders(request.headers, op);
       headers.set("authorization", `${authScheme} ${credentials}`);
@@ -272,12 +284,13 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
         });
       } catch (error) {
         if (request.signal?.aborted) throw error;
+        report(error, request);
         return fail(502, "proxy_upstream_unreachable", "the upstream API could not be reached");
       }
       return await relay(upstreamResponse, op, mount, credentials);
     } catch (error) {
       if (request.signal?.aborted) return new Response(null, { status: 499 });
-      void error;
+      report(error, request);
       return fail(500, "proxy_internal_error", "the proxy failed to handle the request");
     }
   };
