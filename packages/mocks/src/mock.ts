@@ -644,7 +644,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       // (with `/sync` on the same origin, and fal.run-style hosts, being sync runs).
       let base = context?.base ?? url.origin;
       let sync = context?.sync ?? (SYNC_HOST.test(url.hostname) && !QUEUE_HOST.test(url.hostname));
-      const basePath = new URL(base).pathname.replace(/\/$/, "");
+      const basePath = context ? new URL(base).pathname.replace(/\/$/, "") : "";
       let path = url.pathname;
       if (basePath && path.startsWith(basePath)) path = path.slice(basePath.length) || "/";
       if (!context && !sync && (path === "/sync" || path.startsWith("/sync/")) && method === "POST") {
