@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createKontextProxy, DEFAULT_MAX_BODY_BYTES, isSameOriginRequest, type KontextProxyOptions } from "../src/proxy.js";
+import {
+  createKontextProxy,
+  DEFAULT_MAX_BODY_BYTES,
+  isSameOriginRequest,
+  type KontextProxyOptions,
+  toRouteHandlers,
+} from "../src/proxy.js";
 import { fakeUpstream, OUTPUT, REQUEST_ID } from "./support/fake-upstream.js";
 
 const KEY = "key-id-1234:super-secret-value-5678";
@@ -599,6 +605,21 @@ describe("direct paths", () => {
     const { proxy, calls } = setup();
     expect((await proxy(browser(PROXY))).status).toBe(403);
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe("toRouteHandlers (Next.js app routes)", () => {
+  it("serves GET, POST and PUT from one proxy, ignoring the route context", async () => {
+    const { proxy, calls } = setup();
+    const { GET, POST, PUT } = toRouteHandlers(proxy);
+    const base = `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}`;
+    const context = { params: Promise.resolve({ path: [] }) };
+    const call = (handler: (request: Request) => Promise<Response>, request: Request) =>
+      (handler as (request: Request, context: unknown) => Promise<Response>)(request, context);
+    expect((await call(POST, post(`${QUEUE}/${T2I}`, VALID))).status).toBe(200);
+    expect((await call(GET, browser(PROXY, { target: `${base}/status` }))).status).toBe(202);
+    expect((await call(PUT, browser(PROXY, { method: "PUT", target: `${base}/cancel` }))).status).toBe(202);
+    expect(calls.map((c) => c.method)).toEqual(["POST", "GET", "PUT"]);
   });
 });
 
