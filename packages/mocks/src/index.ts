@@ -5,11 +5,17 @@
  * `(Request) => Promise<Response>` handler plus `mock.fetch`. Adapters live in subpaths:
  * `@kontext-sdk/mocks/msw` (MSW 2 handlers), `@kontext-sdk/mocks/server` (node:http) and
  * `@kontext-sdk/mocks/fixtures` (static, spec-checked examples).
+ *
+ * Contents, in import order:
+ * - clock: `createManualClock` for tests, `realClock` otherwise;
+ * - faults: the fault rule shapes and the per-request fault header;
+ * - images: the PNG/JPEG encoders and the deterministic picture the mock serves;
+ * - mock: `createKontextMock` and its introspection types;
+ * - outputs: how a seed is drawn from a prompt;
+ * - timeline: how a job moves through the queue.
  */
 
-// Time: a manual clock for tests, real time otherwise.
 export { type CancelTimer, createManualClock, type ManualClock, type MockClock, realClock } from "./clock.js";
-// Fault injection.
 export {
   FAULT_HEADER,
   type Fault,
@@ -20,10 +26,8 @@ export {
   OPERATIONS,
 } from "./faults.js";
 export { encodeJpeg } from "./images/jpeg.js";
-// The generated pictures, for anyone who wants the same bytes the mock serves.
 export { dimensionsFor, type ImageFormat, renderImage } from "./images/picture.js";
 export { encodePng } from "./images/png.js";
-// The simulator and its introspection types.
 export {
   createKontextMock,
   isConnectionReset,
@@ -38,5 +42,4 @@ export {
   type WebhookDelivery,
 } from "./mock.js";
 export { seedFromPrompt } from "./outputs.js";
-// How a job moves through the queue.
 export { DEFAULT_TIMELINE, type Timeline } from "./timeline.js";
