@@ -211,6 +211,9 @@ describe("against the mock server, over real sockets", () => {
         rest += value;
       }
       expect(rest).toContain("COMPLETED");
+      // The mock's events name the mock's URLs; the browser sees the proxy's.
+      expect(rest).toContain(`"status_url":"${status_url}"`);
+      expect(rest).not.toContain(mock.url);
     } finally {
       await close(open.server);
     }

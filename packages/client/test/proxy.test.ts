@@ -658,4 +658,33 @@ describe("the status stream", () => {
     close();
     expect((await reader.read()).done).toBe(true);
   });
+
+  it("rewrites the URLs inside events, even when a line is split across chunks", async () => {
+    let push!: (text: string) => void;
+    let close!: () => void;
+    const events = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const encoder = new TextEncoder();
+        push = (text) => controller.enqueue(encoder.encode(text));
+        close = () => controller.close();
+      },
+    });
+    const upstream = fakeUpstream(() => new Response(events, { headers: { "content-type": "text/event-stream" } }));
+    const proxy = createKontextProxy({ credentials: KEY, fetch: upstream.fetch });
+    const response = await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status/stream` }));
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const upstreamUrl = `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status`;
+    push(`: keep-alive\r\ndata: {"status":"IN_QUEUE","request_id":"${REQUEST_ID}","status_url":"${upstreamUrl.slice(0, 20)}`);
+    // The complete comment line goes out at once; the half line waits for its end.
+    expect((await reader.read()).value).toBe(": keep-alive\r\n");
+    push(`${upstreamUrl.slice(20)}"}\r\n\r\n`);
+    const event = (await reader.read()).value!;
+    expect(event).toBe(
+      `data: {"status":"IN_QUEUE","request_id":"${REQUEST_ID}","status_url":"${PROXY}/fal-ai/flux-pro/requests/${REQUEST_ID}/status"}\r\n\r\n`,
+    );
+    push("data: not json\n\n");
+    expect((await reader.read()).value).toBe("data: not json\n\n");
+    close();
+    expect((await reader.read()).done).toBe(true);
+  });
 });

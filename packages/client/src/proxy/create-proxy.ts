@@ -358,12 +358,57 @@ async function relay(upstream: Response, op: Operation, mount: string, credentia
     if (rewrites) text = rewriteUrls(text, op, mount);
     return new Response(text, { status: upstream.status, headers });
   }
-  if (op.kind === "stream") {
-    // Passed through chunk by chunk; these ask intermediaries not to buffer the event stream.
+  if (op.kind === "stream" && upstream.body) {
+    // These ask intermediaries not to buffer the event stream either.
     if (!headers.has("cache-control")) headers.set("cache-control", "no-cache");
     headers.set("x-accel-buffering", "no");
+    return new Response(upstream.body.pipeThrough(rewriteEventUrls(op, mount)), { status: upstream.status, headers });
   }
   return new Response(upstream.body, { status: upstream.status, headers });
+}
+
+/**
+ * Rewrites the URLs inside each `data:` line of the status stream, line by line: every complete line
+ * goes out as soon as its newline arrives, so an event is never held back past its own end.
+ * A stream that does not look like `\n`-separated server-sent events is passed through untouched.
+ */
+function rewriteEventUrls(op: Operation, mount: string): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let pending = "";
+  let passthrough = false;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (passthrough) return controller.enqueue(chunk);
+      pending += decoder.decode(chunk, { stream: true });
+      const end = pending.lastIndexOf("\n");
+      if (end === -1) {
+        // No line break yet: a lone-CR stream or a huge line. Stop rewriting rather than hold bytes back.
+        if (pending.includes("\r") || pending.length > MAX_BUFFERED_RESPONSE_BYTES) {
+          passthrough = true;
+          controller.enqueue(encoder.encode(pending));
+          pending = "";
+        }
+        return;
+      }
+      const lines = pending.slice(0, end + 1);
+      pending = pending.slice(end + 1);
+      controller.enqueue(
+        encoder.encode(lines.replace(/^data:(.*)$/gm, (line, data: string) => rewriteDataLine(line, data, op, mount))),
+      );
+    },
+    flush(controller) {
+      const rest = pending + decoder.decode();
+      if (rest) controller.enqueue(encoder.encode(rest));
+    },
+  });
+}
+
+function rewriteDataLine(line: string, data: string, op: Operation, mount: string): string {
+  const carriageReturn = data.endsWith("\r") ? "\r" : "";
+  const json = data.slice(data.startsWith(" ") ? 1 : 0, data.length - carriageReturn.length);
+  if (!json.startsWith("{") || !/"(status|response|cancel)_url"/.test(json)) return line;
+  return `data: ${rewriteUrls(json, op, mount)}${carriageReturn}`;
 }
 
 function rewriteUrls(text: string, op: Operation, mount: string): string {
