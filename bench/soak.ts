@@ -165,7 +165,13 @@ async function main() {
           return { kind: "typed", name: "KontextApiError", status: (error as { status: number }).status };
         if (error instanceof KontextValidationError) return { kind: "typed", name: "KontextValidationError", status: 422 };
         if (error instanceof KontextTimeoutError) return { kind: "typed", name: "KontextTimeoutError" };
-        return { kind: "lost", why: `untyped rejection: ${String((error as Error)?.stack ?? error).slice(0, 200)}` };
+        // Name the client function it came out of (submit, getStatus, ...), so the report says where to look.
+        const stack = String((error as Error)?.stack ?? "");
+        const where = [...stack.matchAll(/at (?:async )?(\w+) \(.*packages\/client/g)].map((m) => m[1]).slice(0, 3);
+        return {
+          kind: "lost",
+          why: `untyped rejection: ${String(error).slice(0, 120)}${where.length ? ` (in ${where.join(" ← ")})` : ""}`,
+        };
       },
     );
     const outcome = await Promise.race([work, deadline]);
@@ -201,6 +207,8 @@ async function main() {
   const completed = outcomes.filter((o) => o.kind === "completed").length;
   const typed = outcomes.filter((o): o is Extract<Outcome, { kind: "typed" }> => o.kind === "typed");
   const lost = outcomes.filter((o): o is Extract<Outcome, { kind: "lost" }> => o.kind === "lost");
+  const lostBy: Record<string, number> = {};
+  for (const l of lost) lostBy[l.why] = (lostBy[l.why] ?? 0) + 1;
   const twice = [...accepted.values()].filter((ids) => ids.size > 1).length;
   const byError: Record<string, number> = {};
   for (const t of typed) {
@@ -221,6 +229,7 @@ async function main() {
     failedTyped: typed.length,
     failedByError: byError,
     lost: lost.length,
+    lostBy,
     submittedTwice: twice,
     unhandledRejections: unhandled,
     uncaughtExceptions: uncaught,
@@ -256,7 +265,7 @@ async function main() {
     ["job time p50 / p99", `${figures.jobSecondsP50} s / ${figures.jobSecondsP99} s`, ""],
     ["peak rss / heapUsed", `${mb(peakRss)} / ${mb(peakHeap)}`, ""],
   ]);
-  for (const l of lost.slice(0, 5)) console.log(`lost: ${l.why}`);
+  for (const [why, n] of Object.entries(lostBy)) console.log(`lost ×${n}: ${why}`);
   for (const s of unhandledSamples) console.log(`unhandled: ${s}`);
   writeResults({ soak: { ...figures, machine: env } });
   const ok = lost.length === 0 && twice === 0 && unhandled === 0 && uncaught === 0;
