@@ -179,8 +179,12 @@ describe("refusing everything else, without calling upstream", () => {
     expect(calls).toHaveLength(0);
   });
 
-  it("rejects an unknown id in `allow` when the proxy is created", () => {
+  it("rejects an unknown id in `allow`, and odd targets, when the proxy is created", () => {
     expect(() => createKontextProxy({ allow: ["fal-ai/flux/dev" as never] })).toThrow(/unknown endpoint id/);
+    expect(() => createKontextProxy({ target: "queue.fal.run" })).toThrow(/absolute URL/);
+    expect(() => createKontextProxy({ target: "file:///etc" })).toThrow(/http/);
+    expect(() => createKontextProxy({ target: "https://u:p@gateway.example.com" })).toThrow(/credentials/);
+    expect(() => createKontextProxy({ maxBodyBytes: Number.NaN })).toThrow(/maxBodyBytes/);
   });
 
   it("refuses other methods (OPTIONS, DELETE, HEAD) with 405", async () => {

@@ -455,8 +455,12 @@ function toBase(host: HostKind, href: string): Base {
   } catch {
     throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} is not an absolute URL`);
   }
-  if (url.search || url.hash)
-    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must not have a query or hash`);
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must be an http(s) URL`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must not have credentials, a query or a hash`);
+  }
   return { host, url, path: trimSlash(url.pathname) };
 }
 
