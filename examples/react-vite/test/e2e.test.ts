@@ -42,7 +42,8 @@ beforeAll(async () => {
   server = await createServer({
     root,
     configFile: `${root}vite.config.ts`,
-    server: { host: "127.0.0.1", port, strictPort: true },
+    // No file watching or HMR: a rebuilt workspace package must not reload the page mid-test.
+    server: { host: "127.0.0.1", port, strictPort: true, hmr: false, watch: null },
     logLevel: "warn",
     clearScreen: false,
   });
