@@ -1,13 +1,13 @@
 import type { KontextClient } from "@kontext-sdk/client";
 import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 import { EMPTY_LOGS, queuePositionOf } from "./progress.js";
 import { useKontextClient } from "./provider.js";
 import { type KontextStatusQueryConfig, kontextQueryOptions, kontextStatusQueryOptions } from "./query-options.js";
 
-/** `pending` = the first status has not arrived yet. */
-export type KontextRequestStatus = "idle" | "pending" | "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "error";
+/** `pending` = the first status has not arrived yet; `cancelled` = `cancel()` was called here. */
+export type KontextRequestStatus = "idle" | "pending" | "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "error" | "cancelled";
 
 export interface UseKontextRequestOptions extends KontextStatusQueryConfig {
   /** Overrides the `KontextProvider`'s client. */
@@ -27,7 +27,7 @@ export interface UseKontextRequestResult<E extends EndpointId> {
   data: OutputOf<E> | undefined;
   images: OutputOf<E>["images"];
   error: Error | null;
-  /** Cancels the job on the server; the status query then follows it to the end. */
+  /** Cancels the job on the server and stops following it; resolves with fal's answer. */
   cancel: () => Promise<CancelResponse | undefined>;
   statusQuery: ReturnType<typeof useQuery<QueueStatus, Error>>;
   resultQuery: ReturnType<typeof useQuery<{ data: OutputOf<E>; requestId: string }, Error>>;
@@ -49,24 +49,26 @@ export function useKontextRequest<E extends EndpointId>(
   const client = useKontextClient(clientOption);
   const queryClient = useQueryClient(queryClientOption);
   const id = requestId ?? "";
+  const [cancelledId, setCancelledId] = useState<string>();
+  const cancelled = id !== "" && cancelledId === id;
   const active = enabled && id !== "";
 
   const resultOptions = kontextQueryOptions(client, endpoint, id);
   // This component is subscribed to the result query below, so this read is redone whenever the result changes.
   const haveResult = active && queryClient.getQueryData(resultOptions.queryKey) !== undefined;
   const statusQuery = useQuery(
-    { ...kontextStatusQueryOptions(client, endpoint, id, { logs, pollInterval }), enabled: active && !haveResult },
+    { ...kontextStatusQueryOptions(client, endpoint, id, { logs, pollInterval }), enabled: active && !haveResult && !cancelled },
     queryClient,
   );
   const completed = statusQuery.data?.status === "COMPLETED";
-  const resultQuery = useQuery({ ...resultOptions, enabled: active && (completed || haveResult) }, queryClient);
+  const resultQuery = useQuery({ ...resultOptions, enabled: active && !cancelled && (completed || haveResult) }, queryClient);
 
   const cancel = useCallback(async () => {
     if (!id) return undefined;
     const answer = await client.cancel(endpoint, id);
-    await queryClient.invalidateQueries({ queryKey: kontextStatusQueryOptions(client, endpoint, id).queryKey });
+    setCancelledId(id);
     return answer;
-  }, [client, endpoint, id, queryClient]);
+  }, [client, endpoint, id]);
 
   const queueStatus = statusQuery.data;
   const data = active ? resultQuery.data?.data : undefined;
@@ -74,6 +76,7 @@ export function useKontextRequest<E extends EndpointId>(
   let status: KontextRequestStatus;
   if (!active) status = "idle";
   else if (data) status = "COMPLETED";
+  else if (cancelled) status = "cancelled";
   else if (error) status = "error";
   else if (!queueStatus) status = "pending";
   // COMPLETED with no result yet: the result is on its way.

@@ -77,5 +77,7 @@ describe("useKontextRequest", () => {
       await result.current.cancel();
     });
     expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);
+    expect(result.current.status).toBe("cancelled");
+    expect(result.current.error).toBeNull();
   });
 });
