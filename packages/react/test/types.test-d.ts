@@ -51,6 +51,22 @@ describe("endpoint inference", () => {
     expectTypeOf<OutputOf<"fal-ai/flux-pro/kontext/max">>().toEqualTypeOf<KontextOutput>();
   });
 
+  it("types the options' callbacks by endpoint", () => {
+    useKontext("fal-ai/flux-pro/kontext/max/multi", {
+      client,
+      logs: false,
+      mode: "poll",
+      cancelOnUnmount: true,
+      onEnqueue: (requestId) => expectTypeOf(requestId).toBeString(),
+      onSuccess: (result, input) => {
+        expectTypeOf(result).toEqualTypeOf<KontextResult<"fal-ai/flux-pro/kontext/max/multi">>();
+        expectTypeOf(input.image_urls).toBeArray();
+      },
+    });
+    // @ts-expect-error mutationFn belongs to the hook
+    useKontext("fal-ai/flux-pro/kontext", { mutationFn: async () => undefined });
+  });
+
   it("types resumed requests and cached results", () => {
     const r = useKontextRequest("fal-ai/flux-pro/kontext/max/multi", "id");
     expectTypeOf(r.data).toEqualTypeOf<OutputOf<"fal-ai/flux-pro/kontext/max/multi"> | undefined>();
