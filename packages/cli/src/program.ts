@@ -9,6 +9,7 @@ import {
   INPUT_RANGES,
   OUTPUT_FORMATS,
   SAFETY_TOLERANCES,
+  type ValidationIssue,
 } from "@kontext-sdk/schema";
 import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
@@ -19,7 +20,7 @@ import { mockCommand } from "./commands/mock.js";
 import { cancelCommand, resultCommand, statusCommand } from "./commands/queue.js";
 import { type GlobalFlags, secretsIn } from "./credentials.js";
 import { describeError, EXIT, redact, UsageError } from "./errors.js";
-import { DEFAULT_TIER } from "./inputs.js";
+import { DEFAULT_TIER, issueToFlagMessage } from "./inputs.js";
 import { type CliIO, redactingStream, resolveIO } from "./io.js";
 import { DEFAULT_OUT_DIR } from "./output.js";
 
@@ -48,8 +49,10 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     return state.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof UsageError) {
-      const lines = error.details.length ? error.details : [error.message];
+    // The client checks inputs too; its verdict before any request is a usage error like ours.
+    const usage = error instanceof UsageError ? error : clientValidationAsUsage(error);
+    if (usage) {
+      const lines = usage.details.length ? usage.details : [usage.message];
       for (const line of lines) io.stderr.write(`error: ${line}\n`);
       io.stderr.write(`(nothing was sent; see "kontext ${state.command ? `${state.command} ` : ""}--help")\n`);
       return EXIT.usage;
@@ -60,6 +63,13 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     io.stderr.write(`error: ${blank(describeError(error))}${hint}\n`);
     return EXIT.failure;
   }
+}
+
+/** A `KontextValidationError` without an HTTP status was raised before anything was sent. */
+function clientValidationAsUsage(error: unknown): UsageError | undefined {
+  const e = error as { name?: string; status?: unknown; issues?: ValidationIssue[]; message?: string } | null;
+  if (e?.name !== "KontextValidationError" || e.status !== undefined) return undefined;
+  return new UsageError(e.message ?? "invalid input", (e.issues ?? []).map(issueToFlagMessage));
 }
 
 type Runner = (command: Command, run: (ctx: CommandContext) => Promise<number>) => Promise<void>;

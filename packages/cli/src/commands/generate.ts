@@ -87,27 +87,31 @@ async function runJob(
     throw error;
   }
 
+  // From here on the job is over: a Ctrl-C only stops the download, there is nothing to cancel.
+  interrupt.finished();
+  // A gateway may leave out x-fal-request-id on a sync run; the files still need a unique name.
+  const requestId = result.requestId || `sync-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   try {
     progress.phase("downloading");
     const output = result.data as KontextOutput;
     const images = await saveImages(output.images, {
-      requestId: result.requestId,
+      requestId,
       outDir,
       fetch: io.fetch,
       signal: interrupt.signal,
       ...(typeof input.output_format === "string" ? { format: input.output_format } : {}),
     });
     progress.stop(`saved ${images.length} image${images.length === 1 ? "" : "s"}`);
-    if (json) printJson(io.stdout, resultDocument({ requestId: result.requestId, endpoint, output, images }));
+    if (json) printJson(io.stdout, resultDocument({ requestId, endpoint, output, images }));
     else printResult(io.stdout, images, output, io.cwd);
     return EXIT.ok;
   } catch (error) {
     progress.stop();
-    // The job already finished: Ctrl-C during the download has nothing to cancel.
     if (interrupt.interrupted) {
-      io.stderr.write(
-        `Interrupted while saving the images; fetch them again with: ${followUp("result", connection, endpoint, result.requestId)}\n`,
-      );
+      const again = flags.sync
+        ? "run the command again"
+        : `fetch them again with: ${followUp("result", connection, endpoint, requestId)}`;
+      io.stderr.write(`Interrupted while saving the images; ${again}\n`);
       return EXIT.interrupted;
     }
     throw error;
@@ -126,6 +130,7 @@ function interruption(ctx: CommandContext, connection: Connection, endpoint: End
   const controller = new AbortController();
   let requestId: string | undefined;
   let interrupted = false;
+  let done = false;
   let cancelling: Promise<string> | undefined;
   let giveUp: () => void = () => {};
   const gaveUp = new Promise<"gave-up">((resolve) => {
@@ -133,7 +138,7 @@ function interruption(ctx: CommandContext, connection: Connection, endpoint: End
   });
 
   const stop = () => {
-    if (!cancelling && requestId && !sync) {
+    if (!cancelling && requestId && !sync && !done) {
       const id = requestId;
       // Not tied to the aborted signal: this request must still go out.
       cancelling = connection.client.cancel(endpoint, id).then(
@@ -152,6 +157,10 @@ function interruption(ctx: CommandContext, connection: Connection, endpoint: End
       return;
     }
     interrupted = true;
+    if (done) {
+      controller.abort(new InterruptedError());
+      return;
+    }
     progress.print(
       io.stderr,
       requestId || sync ? "Interrupted, cancelling..." : "Interrupted, waiting for the request id to cancel the job...",
@@ -167,6 +176,10 @@ function interruption(ctx: CommandContext, connection: Connection, endpoint: End
     enqueued(id: string) {
       requestId = id;
       if (interrupted) stop();
+    },
+    /** The job is over (its result arrived): later Ctrl-Cs have nothing to cancel. */
+    finished() {
+      done = true;
     },
     dispose: unlisten,
     /** Reports how the cancel went, waiting for it unless a second Ctrl-C said not to. */
