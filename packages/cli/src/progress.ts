@@ -92,7 +92,13 @@ export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "su
     };
   }
 
-  const spinner: Ora = ora({ stream: io.stderr as NodeJS.WritableStream, text: describe(), discardStdin: false }).start();
+  // isEnabled: progressMode() already decided this is a terminal; ora must not second-guess it.
+  const spinner: Ora = ora({
+    stream: io.stderr as NodeJS.WritableStream,
+    text: describe(),
+    discardStdin: false,
+    isEnabled: true,
+  }).start();
   // The elapsed time moves even when the server says nothing new.
   const ticker = setInterval(() => {
     spinner.text = describe();
@@ -102,6 +108,8 @@ export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "su
     update(status) {
       apply(status);
       spinner.text = describe();
+      // Drawn now rather than on the next frame, so a short-lived state (position 1) is still seen.
+      spinner.render();
     },
     phase(label) {
       state.label = label;

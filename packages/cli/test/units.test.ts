@@ -181,6 +181,34 @@ describe("main(argv, io) in-process", () => {
     expect(server.mock.requests).toHaveLength(0);
   });
 
+  it("on a terminal, a live status line shows state, queue position, elapsed time and the latest log", async () => {
+    const fast = await startMockServer({ port: 0, timeline: { queueSteps: 2, progressSteps: 2, stepMs: 30 } });
+    try {
+      let screen = "";
+      // What ora needs from a terminal stream; the control sequences land in `screen` too.
+      const tty = {
+        isTTY: true,
+        columns: 120,
+        write: (s: string) => {
+          screen += s;
+          return true;
+        },
+        cursorTo: () => true,
+        clearLine: () => true,
+        moveCursor: () => true,
+      };
+      const { io, written } = fakeIO({ FAL_KEY: "k" });
+      const code = await main(["generate", "a fox", "--base-url", fast.url], { ...io, stderr: tty });
+      expect(code, screen).toBe(0);
+      expect(screen).toMatch(/in queue · position 1 · \d+\.\ds/);
+      expect(screen).toMatch(/in progress · \d+\.\ds · Step \d/);
+      expect(screen).toMatch(/saved 1 image · \d+\.\ds/);
+      expect(written.stdout).toMatch(/-0\.jpg/);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it("a Ctrl-C from io.onInterrupt cancels the job and returns 130", async () => {
     const { io, written, press } = fakeIO({ FAL_KEY: "unit-test-key-123" });
     const running = main(["generate", "a fox", "--base-url", server.url], io);
