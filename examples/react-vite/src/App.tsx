@@ -1,6 +1,7 @@
 import type { InputOf, KontextInput } from "@kontext-sdk/client";
 import { type KontextStatus, useKontext } from "@kontext-sdk/react";
 import { type FormEvent, useEffect, useState } from "react";
+import { Resume } from "./Resume.js";
 
 const ENDPOINTS = {
   "text-to-image": { id: "fal-ai/flux-pro/kontext/text-to-image", label: "Text to image" },
@@ -177,6 +178,8 @@ export function App() {
           ))}
         </section>
       )}
+
+      <Resume endpoint={ENDPOINTS[kind].id} />
     </main>
   );
 }

@@ -23,6 +23,7 @@ let browser: Browser;
 let page: Page;
 let base: string;
 const pageErrors: string[] = [];
+let firstRequestId = "";
 
 async function freePort(): Promise<number> {
   const probe = createNetServer();
@@ -107,6 +108,7 @@ describe("examples/react-vite in Chromium", () => {
 
     // The page only ever called the proxy; the mock saw exactly one submit, for the chosen endpoint.
     const requestId = await page.getByTestId("request-id").textContent();
+    firstRequestId = requestId ?? "";
     const state = await mockState();
     expect(state.requests.filter((r) => r.method === "POST")).toEqual([
       { method: "POST", path: "/fal-ai/flux-pro/kontext/text-to-image" },
@@ -179,6 +181,21 @@ describe("examples/react-vite in Chromium", () => {
     expect(await statusText()).toBe("cancelled");
 
     await page.screenshot({ path: `${artifacts}e2e-cancelled.png`, fullPage: true });
+  });
+
+  it("resumes the first request by id after a reload (useKontextRequest)", async () => {
+    await page.reload();
+    await page.getByLabel("Resume a request id").fill(firstRequestId);
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="resume-status"]')?.textContent === "COMPLETED");
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-testid="resume-results"] img')];
+      return imgs.length === 2 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+    });
+    // A fresh page has an empty cache: it asked for the status, then for the result, through the proxy.
+    const paths = (await mockState()).requests.filter((r) => r.method === "GET").map((r) => r.path);
+    expect(paths).toContain(`/fal-ai/flux-pro/requests/${firstRequestId}/status`);
+    expect(paths).toContain(`/fal-ai/flux-pro/requests/${firstRequestId}`);
     expect(pageErrors).toEqual([]);
   });
 });
