@@ -32,7 +32,8 @@ export { version };
  */
 export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> = {}): Promise<number> {
   const base = resolveIO(ioOverrides);
-  const secrets = secretsIn({}, base.env);
+  // The --key value is known before parsing, so even commander's own messages cannot show it.
+  const secrets = [...secretsIn({}, base.env), ...keyArguments(argv)];
   const blank = (text: string) => redact(text, secrets);
   const io: CliIO = { ...base, stdout: redactingStream(base.stdout, blank), stderr: redactingStream(base.stderr, blank) };
 
@@ -63,6 +64,13 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     io.stderr.write(`error: ${blank(describeError(error))}${hint}\n`);
     return EXIT.failure;
   }
+}
+
+function keyArguments(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, i) => {
+    if (arg === "--key") return argv[i + 1] ? [argv[i + 1]!] : [];
+    return arg.startsWith("--key=") ? [arg.slice("--key=".length)] : [];
+  });
 }
 
 /** A `KontextValidationError` without an HTTP status was raised before anything was sent. */

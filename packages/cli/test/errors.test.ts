@@ -154,6 +154,15 @@ describe("failures exit 1 with one readable line and never show the key", () => 
   });
 });
 
+describe("the key in commander's own messages", () => {
+  it("is blanked even when the parse fails before any command runs", async () => {
+    const r = await run([KEY, "--key", KEY], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command '***'");
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});
+
 describe("help and version", () => {
   it("--help lists the commands and exits 0", async () => {
     const r = await run(["--help"], { cwd: dir.path });
