@@ -219,4 +219,18 @@ describe("main(argv, io) in-process", () => {
     expect(server.mock.requests.some((q) => q.operation === "cancel")).toBe(true);
     expect(written.stdout + written.stderr).not.toContain("unit-test-key-123");
   });
+
+  it("a Ctrl-C while the submit is in flight cancels as soon as the request id arrives", async () => {
+    server.mock.reset();
+    server.mock.addFault({ kind: "latency", ms: 400, operation: "submit" });
+    const { io, written, press } = fakeIO({ FAL_KEY: "k" });
+    const running = main(["generate", "a fox", "--base-url", server.url], io);
+    await expect.poll(() => server.mock.requests.some((q) => q.operation === "submit")).toBe(true);
+    press();
+    expect(await running).toBe(130);
+    expect(written.stderr).toContain("waiting for the request id");
+    const id = /Request (\S+) queued/.exec(written.stdout)?.[1];
+    expect(written.stderr).toContain(`Cancelled request ${id}`);
+    expect(server.mock.requests.find((q) => q.operation === "cancel")?.path).toBe(`/fal-ai/flux-pro/requests/${id}/cancel`);
+  });
 });
