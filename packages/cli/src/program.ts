@@ -208,6 +208,7 @@ function addImageOptions(command: Command, kind: EndpointKind): Command {
     .addOption(new Option("--tier <tier>", `model tier (default: ${DEFAULT_TIER[kind]})`).choices(["pro", "max"]))
     .option("-o, --out <dir>", `where to write the images (default: ./${DEFAULT_OUT_DIR})`)
     .option("--sync", "one direct request to the sync host instead of the queue (no request id, no progress)")
+    .option("--timeout <seconds>", "give up (and cancel the job) after this long")
     .option("--json", "print only the result as JSON on stdout");
 }
 

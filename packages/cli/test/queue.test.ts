@@ -173,6 +173,24 @@ describe("Ctrl-C", () => {
   });
 });
 
+describe("--timeout", () => {
+  it("gives up after the limit, exits 1 and the client cancels the job", async () => {
+    const r = await run(["generate", "a slow fox", "--timeout", "0.3", ...flags(slow)], { cwd: dir.path });
+    expect(r.code, r.stderr).toBe(1);
+    const id = /Request (\S+) queued/.exec(r.stdout)?.[1];
+    expect(r.stderr).toContain(`error: timed out waiting for request ${id}`);
+    await expect.poll(() => slow.mock.requests.some((q) => q.operation === "cancel")).toBe(true);
+    expect(cancelled(slow, id!)).toBe(true);
+  });
+
+  it("must be a positive number of seconds", async () => {
+    const r = await run(["generate", "a fox", "--timeout", "soon", ...flags(slow)], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--timeout must be a number of seconds above 0");
+    expect(slow.mock.requests).toHaveLength(0);
+  });
+});
+
 describe("endpoint argument", () => {
   it("an unknown endpoint is a usage error listing the known ones, nothing sent", async () => {
     const r = await run(["status", "fal-ai/flux-pro/kontext/ultra", "abc", ...flags(slow)], { cwd: dir.path });

@@ -7,14 +7,16 @@ import { resolve } from "node:path";
 import type { KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, EndpointKind, KontextOutput } from "@kontext-sdk/schema";
 import { type Connection, connect } from "../credentials.js";
-import { describeError, EXIT, InterruptedError, isAbort } from "../errors.js";
-import { buildInput, type ImageFlags } from "../inputs.js";
+import { describeError, EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
+import { buildInput, type ImageFlags, numberish } from "../inputs.js";
 import { DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
 import { createProgress, type Progress, progressMode } from "../progress.js";
 import { type CommandContext, type OutputFlags, shellWords } from "./context.js";
 
 export interface JobFlags extends ImageFlags, OutputFlags {
   sync?: boolean;
+  /** Seconds the whole job may take; the client then cancels it and fails with a timeout. */
+  timeout?: string;
 }
 
 export async function runImageCommand(
@@ -25,12 +27,13 @@ export async function runImageCommand(
 ): Promise<number> {
   const { io } = ctx;
   const { endpoint, input, warnings } = await buildInput(kind, promptWords.join(" "), flags, io.cwd);
+  const timeoutMs = parseTimeout(flags.timeout);
   const outDir = resolve(io.cwd, flags.out ?? DEFAULT_OUT_DIR);
   for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
 
   const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
   try {
-    return await runJob(ctx, connection, endpoint, input, outDir, flags);
+    return await runJob(ctx, connection, endpoint, input, outDir, { ...flags, timeoutMs });
   } finally {
     await connection.close();
   }
@@ -53,9 +56,10 @@ async function runJob(
   endpoint: EndpointId,
   input: Record<string, unknown>,
   outDir: string,
-  flags: JobFlags,
+  flags: JobFlags & { timeoutMs: number | undefined },
 ): Promise<number> {
   const { io } = ctx;
+  const limit = flags.timeoutMs === undefined ? {} : { timeout: flags.timeoutMs };
   const json = Boolean(flags.json);
   const progress = createProgress(io, progressMode(io, json), flags.sync ? "running" : "submitting");
   const interrupt = interruption(ctx, connection, endpoint, progress, Boolean(flags.sync));
@@ -70,10 +74,11 @@ async function runJob(
   try {
     const typedInput = input as never;
     result = flags.sync
-      ? await connection.client.run(endpoint, typedInput, { signal: interrupt.signal })
+      ? await connection.client.run(endpoint, typedInput, { signal: interrupt.signal, ...limit })
       : await connection.client.subscribe(endpoint, typedInput, {
           logs: true,
           signal: interrupt.signal,
+          ...limit,
           onEnqueue(requestId) {
             interrupt.enqueued(requestId);
             announce(requestId);
@@ -198,4 +203,13 @@ function interruption(ctx: CommandContext, connection: Connection, endpoint: End
       return EXIT.interrupted;
     },
   };
+}
+
+function parseTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = numberish(text);
+  if (typeof seconds !== "number" || !(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(`--timeout must be a number of seconds above 0 (got ${text})`);
+  }
+  return Math.round(seconds * 1000);
 }
