@@ -5,6 +5,7 @@
  *   pnpm bench                      every section, the build section last
  *   pnpm bench --skip-build         everything but `pnpm build` cold vs warm
  *   pnpm bench --only <section>     one of: bundle, overhead, queue, mock, build
+ *   pnpm bench --build-clone        build section in a fresh clone of HEAD (safe while others use this tree)
  */
 import { parseArgs } from "node:util";
 import { machine, writeResults } from "./lib/util.js";
@@ -17,6 +18,7 @@ const { values } = parseArgs({
   options: {
     only: { type: "string" },
     "skip-build": { type: "boolean", default: false },
+    "build-clone": { type: "boolean", default: false },
   },
 });
 if (values.only && !sections.includes(values.only as Section)) {
@@ -30,7 +32,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
   overhead: async () => (await import("./sections/overhead.js")).overheadSection(),
   queue: async () => (await import("./sections/queue.js")).queueSection(),
   mock: async () => (await import("./sections/mock-load.js")).mockLoadSection(),
-  build: async () => (await import("./sections/build.js")).buildSection(),
+  build: async () => (await import("./sections/build.js")).buildSection({ clone: values["build-clone"] }),
 };
 
 const env = machine();
