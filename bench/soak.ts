@@ -22,10 +22,13 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "50" },
     seed: { type: "string" },
+    // Plants a duplicate submit and an unhandled rejection, and passes only if both are detected.
+    "self-check": { type: "boolean", default: false },
   },
 });
 const JOBS = Number(values.jobs);
 const CONCURRENCY = Number(values.concurrency);
+const SELF_CHECK = values["self-check"];
 const SEED = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 /** The whole soak stops here, whatever is still running. */
 const HARD_LIMIT_MS = 170_000;
@@ -152,6 +155,18 @@ async function main() {
     const [endpoint, make] = ENDPOINTS[i % ENDPOINTS.length]!;
     const input = make(`a lighthouse in a storm, job #soak-${runTag}-${i}`, i);
     const mode = i % 4 === 3 ? "poll" : "stream";
+    if (SELF_CHECK && i === 0) {
+      // The planted submit goes through the same faults, so it is repeated until the mock accepts it.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const planted = await fetch(`${server.url}/${endpoint}`, {
+          method: "POST",
+          headers: { authorization: "Key soak", "content-type": "application/json" },
+          body: JSON.stringify(input),
+        }).catch(() => undefined);
+        if (planted?.status === 200 && (await planted.json().catch(() => undefined))?.request_id) break;
+      }
+      void Promise.reject(new Error("self-check: a planted unhandled rejection"));
+    }
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Outcome>((resolve) => {
@@ -267,6 +282,13 @@ async function main() {
   ]);
   for (const [why, n] of Object.entries(lostBy)) console.log(`lost ×${n}: ${why}`);
   for (const s of unhandledSamples) console.log(`unhandled: ${s}`);
+  if (SELF_CHECK) {
+    const caught = twice >= 1 && unhandled >= 1;
+    console.log(
+      `\nself-check: planted duplicate ${twice >= 1 ? "detected" : "MISSED"}, planted unhandled rejection ${unhandled >= 1 ? "detected" : "MISSED"}`,
+    );
+    return caught;
+  }
   writeResults({ soak: { ...figures, machine: env } });
   const ok = lost.length === 0 && twice === 0 && unhandled === 0 && uncaught === 0;
   console.log(ok ? "\nsoak: PASS (every must-be-0 figure is 0)" : "\nsoak: FAIL (a must-be-0 figure is not 0)");
