@@ -5,10 +5,11 @@
  *   pnpm bench                      every section, the build section last
  *   pnpm bench --skip-build         everything but `pnpm build` cold vs warm
  *   pnpm bench --only <section>     one of: bundle, overhead, queue, mock, build
+ *   pnpm bench --no-prebuild        measure the packages' dist/ as they are (by default turbo builds them first)
  *   pnpm bench --build-clone        build section in a fresh clone of HEAD (safe while others use this tree)
  */
 import { parseArgs } from "node:util";
-import { machine, writeResults } from "./lib/util.js";
+import { machine, prebuild, writeResults } from "./lib/util.js";
 import { bundleSection } from "./sections/bundle.js";
 
 const sections = ["bundle", "overhead", "queue", "mock", "build"] as const;
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     "skip-build": { type: "boolean", default: false },
     "build-clone": { type: "boolean", default: false },
+    "no-prebuild": { type: "boolean", default: false },
   },
 });
 if (values.only && !sections.includes(values.only as Section)) {
@@ -41,6 +43,7 @@ console.log(
 );
 if (env.loadAverage > env.cpus)
   console.warn(`warning: load average ${env.loadAverage} on ${env.cpus} CPUs — timings will be noisy`);
+if (!values["no-prebuild"] && selected.some((s) => s !== "build")) prebuild();
 const started = performance.now();
 let failed = false;
 for (const section of selected) {

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { importPackage, machine, mb, percentile, round, table, writeResults } from "./lib/util.js";
+import { importPackage, machine, mb, percentile, prebuild, round, table, writeResults } from "./lib/util.js";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     // Plants a duplicate submit and an unhandled rejection, and passes only if both are detected.
     "self-check": { type: "boolean", default: false },
+    "no-prebuild": { type: "boolean", default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -100,6 +101,7 @@ const ENDPOINTS = [
 type Outcome = { kind: "completed" } | { kind: "typed"; name: string; status?: number } | { kind: "lost"; why: string };
 
 async function main() {
+  if (!values["no-prebuild"]) prebuild();
   const client = await importPackage("client");
   const { startMockServer } = await importPackage("mocks", "server");
   const { KontextApiError, KontextValidationError, KontextTimeoutError } = client;
