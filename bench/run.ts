@@ -50,10 +50,9 @@ for (const section of selected) {
   const t0 = performance.now();
   try {
     const figures = await runners[section]();
-    writeResults({
-      machine: env,
-      [section]: { ...(figures as object), seconds: Math.round((performance.now() - t0) / 100) / 10 },
-    });
+    const seconds = Math.round((performance.now() - t0) / 100) / 10;
+    // Each section keeps the date and load of its own run: `--only` reruns one section and leaves the others.
+    writeResults({ machine: env, [section]: { ...(figures as object), seconds, date: env.date, loadAverage: env.loadAverage } });
   } catch (e) {
     failed = true;
     console.error(`\nsection ${section} failed: ${(e as Error).stack ?? e}`);
