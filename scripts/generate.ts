@@ -10,7 +10,7 @@
  * engine at run time).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -154,8 +154,19 @@ export const INPUT_DEFAULTS = ${lit(constants.defaults)} as const;
 `;
 }
 
-/** Ajv standalone validators for the schemas in VALIDATED_SCHEMAS, as one ESM module. */
-function validators(queue: Json): { js: string; dts: string } {
+const kebab = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase();
+
+/**
+ * Ajv standalone validators for the schemas in VALIDATED_SCHEMAS, one ESM module each, plus a barrel.
+ * One module per schema because Ajv's code assigns properties to its functions at the top level
+ * (`validate22.evaluated = …`), which bundlers must keep; as separate files in a `sideEffects: false`
+ * package, the validators a program does not import are dropped whole.
+ */
+function validators(queue: Json): Record<string, string> {
   const ajv = new Ajv2020({
     allErrors: true,
     strict: false,
@@ -169,10 +180,9 @@ function validators(queue: Json): { js: string; dts: string } {
   for (const [name, re] of Object.entries(FORMATS)) ajv.addFormat(name, re);
   // The components under one id, so every internal `#/components/...` $ref resolves.
   ajv.addSchema({ $id: "kontext", components: queue.components });
-  const refs: Record<string, string> = {};
-  for (const name of VALIDATED_SCHEMAS) refs[`validate${name}`] = `kontext#/components/schemas/${name}`;
-  let js = standaloneCode(ajv, refs);
-  if (/require\(/.test(js)) {
+  const files: Record<string, string> = {};
+  for (const name of VALIDATED_SCHEMAS) {
+    let js = standaloneCode(ajv, { [`validate${name}`]: `kontext#/components/schemas/${name}` });
     // Runtime helpers (ucs2length for minLength) arrive as CommonJS requires; inline the one we use
     // so the module stays pure ESM with no dependency.
     js = js.replace(
@@ -181,15 +191,18 @@ function validators(queue: Json): { js: string; dts: string } {
     );
     if (/require\(/.test(js))
       throw new Error(`validators: unexpected require() in standalone code:\n${js.match(/.*require\(.*/)?.[0]}`);
+    const file = `packages/schema/src/generated/validators/${kebab(name)}`;
+    files[`${file}.js`] = `${HEADER}${js.replace(/^"use strict";\n?/, "")}`;
+    files[`${file}.d.ts`] =
+      `${HEADER}import type { CompiledValidator } from "../../validator-types.js";\nexport declare const validate${name}: CompiledValidator;\n`;
   }
-  const dts = `${HEADER}import type { CompiledValidator } from "../validator-types.js";
-${VALIDATED_SCHEMAS.map((n) => `export declare const validate${n}: CompiledValidator;`).join("\n")}
-`;
-  return { js: `${HEADER}/* eslint-disable */\n${js}`, dts };
+  files["packages/schema/src/generated/validators.ts"] = `${HEADER}${VALIDATED_SCHEMAS.map(
+    (n) => `export { validate${n} } from "./validators/${kebab(n)}.js";`,
+  ).join("\n")}\n`;
+  return files;
 }
 
 async function outputs(queue: Json, sync: Json, queueText: string, syncText: string): Promise<Record<string, string>> {
-  const v = validators(queue);
   return {
     "spec/dist/openapi.json": queueText,
     "spec/dist/sync.json": syncText,
@@ -198,8 +211,7 @@ async function outputs(queue: Json, sync: Json, queueText: string, syncText: str
     "packages/schema/src/generated/queue.ts": await types(queue),
     "packages/schema/src/generated/sync.ts": await types(sync),
     "packages/schema/src/generated/registry.ts": registry(queue, sync),
-    "packages/schema/src/generated/validators.js": v.js,
-    "packages/schema/src/generated/validators.d.ts": v.dts,
+    ...validators(queue),
   };
 }
 
@@ -211,6 +223,20 @@ async function main() {
     const { queue, sync, queueText, syncText } = bundle(tmp);
     const files = await outputs(queue, sync, queueText, syncText);
     const stale: string[] = [];
+    let written = 0;
+    // Files in the generated folder that the spec no longer produces are stale too.
+    const generatedDir = join(root, "packages/schema/src/generated");
+    const produced = new Set(Object.keys(files).map((f) => join(root, f)));
+    for (const entry of readdirSync(generatedDir, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name);
+      if (!entry.isFile() || produced.has(path)) continue;
+      if (check) stale.push(`${relative(root, path)} (no longer generated)`);
+      else {
+        rmSync(path);
+        written++;
+        console.log(`removed ${relative(root, path)}`);
+      }
+    }
     for (const [file, content] of Object.entries(files)) {
       const path = join(root, file);
       let current: string | undefined;
@@ -222,6 +248,7 @@ async function main() {
       else {
         mkdirSync(dirname(path), { recursive: true });
         writeFileSync(path, content);
+        written++;
         console.log(`wrote ${relative(root, path)}`);
       }
     }
@@ -231,7 +258,7 @@ async function main() {
         process.exit(1);
       }
       console.log(`generate:check: ${Object.keys(files).length} generated files are up to date`);
-    } else if (!stale.length) {
+    } else if (!written) {
       console.log("generate: up to date");
     }
   } finally {

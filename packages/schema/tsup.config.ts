@@ -1,10 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // Each compiled validator is its own output file (the package is `sideEffects: false`), so a
+  // bundle keeps only the validators its program imports; see scripts/generate.ts.
+  entry: ["src/index.ts", "src/generated/validators/*.js"],
   format: ["esm"],
-  dts: true,
+  dts: { entry: ["src/index.ts"] },
   clean: true,
   target: "es2022",
   treeshake: true,
+  splitting: true,
 });

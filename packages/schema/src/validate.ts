@@ -1,5 +1,19 @@
 import { endpoints } from "./generated/registry.js";
-import * as compiled from "./generated/validators.js";
+import {
+  validateCancelResponse,
+  validateCompletedStatus,
+  validateEditInput,
+  validateFlatError,
+  validateHTTPValidationError,
+  validateInProgressStatus,
+  validateInQueueStatus,
+  validateKontextOutput,
+  validateMultiEditInput,
+  validateQueueStatus,
+  validateSubmitResponse,
+  validateTextToImageInput,
+  validateWebhookPayload,
+} from "./generated/validators.js";
 import type { CompiledValidator, CompiledValidatorError } from "./validator-types.js";
 
 /** One problem found in a value: where, what was given, which rule it broke. */
@@ -18,15 +32,33 @@ export interface ValidationIssue {
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
 
-type ValidatorName<K = keyof typeof compiled> = K extends `validate${infer N}` ? N : never;
-/** The schemas that have a compiled validator: every input and every response body. */
-export type ValidatedSchemaName = ValidatorName;
-
+// Explicit imports and maps (not `import *` with a computed lookup) keep the validators
+// tree-shakeable: a bundle that only checks inputs leaves the response validators out.
 const inputValidators = {
-  TextToImageInput: compiled.validateTextToImageInput,
-  EditInput: compiled.validateEditInput,
-  MultiEditInput: compiled.validateMultiEditInput,
+  TextToImageInput: validateTextToImageInput,
+  EditInput: validateEditInput,
+  MultiEditInput: validateMultiEditInput,
 } as const;
+
+// Listed in full, not spread from inputValidators: a spread is not pure, so bundlers would keep it.
+const schemaValidators = {
+  TextToImageInput: validateTextToImageInput,
+  EditInput: validateEditInput,
+  MultiEditInput: validateMultiEditInput,
+  SubmitResponse: validateSubmitResponse,
+  QueueStatus: validateQueueStatus,
+  InQueueStatus: validateInQueueStatus,
+  InProgressStatus: validateInProgressStatus,
+  CompletedStatus: validateCompletedStatus,
+  KontextOutput: validateKontextOutput,
+  CancelResponse: validateCancelResponse,
+  HTTPValidationError: validateHTTPValidationError,
+  FlatError: validateFlatError,
+  WebhookPayload: validateWebhookPayload,
+} as const;
+
+/** The schemas that have a compiled validator: every input and every response body. */
+export type ValidatedSchemaName = keyof typeof schemaValidators;
 
 /** Checks an endpoint's input against its schema; every problem is listed, not just the first. */
 export function validateInput<T = unknown>(endpoint: string, input: unknown): ValidationResult<T> {
@@ -50,7 +82,7 @@ export function validateInput<T = unknown>(endpoint: string, input: unknown): Va
 
 /** Checks a value against any schema that has a compiled validator (inputs and response bodies). */
 export function validateSchema<T = unknown>(name: ValidatedSchemaName, value: unknown): ValidationResult<T> {
-  const validator = (compiled as Record<string, CompiledValidator>)[`validate${name}`];
+  const validator: CompiledValidator | undefined = schemaValidators[name];
   if (!validator) throw new TypeError(`no compiled validator for schema ${name}`);
   return runValidator<T>(validator, value);
 }
