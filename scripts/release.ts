@@ -14,7 +14,10 @@ const run = (cmd: string, args: string[], cwd = root) => execFileSync(cmd, args,
 run("pnpm", ["exec", "turbo", "run", "build"]);
 
 const packages = readdirSync(join(root, "packages"))
-  .map((dir) => ({ dir: join(root, "packages", dir), pkg: JSON.parse(readFileSync(join(root, "packages", dir, "package.json"), "utf8")) }))
+  .map((dir) => ({
+    dir: join(root, "packages", dir),
+    pkg: JSON.parse(readFileSync(join(root, "packages", dir, "package.json"), "utf8")),
+  }))
   .filter(({ pkg }) => !pkg.private);
 
 for (const { dir, pkg } of packages) {
