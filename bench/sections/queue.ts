@@ -10,12 +10,13 @@
  * Job lengths carry a random jitter (±max(250 ms, 5%)) so completion falls at a random point of any
  * poll interval, as with real jobs; a job of exactly 2 s would line up with a 500 ms poll grid.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createFalClient } from "@fal-ai/client";
 import { importPackage, percentile, round, sleep, table, verdict } from "../lib/util.js";
 
 const ENDPOINT = "fal-ai/flux-pro/kontext/text-to-image";
 const DURATIONS = [2_000, 10_000, 60_000];
-const JOBS_PER_CASE = 20;
+const JOBS_PER_CASE = 30;
 const QUEUE_STEPS = 2;
 const PROGRESS_STEPS = 8;
 /** When each length's jobs start (spread evenly at random over the window), so start-up bursts do not overlap. */
@@ -95,6 +96,11 @@ export async function queueSection() {
   const impls: Impl[] = ["stream", "poll", "fal"];
   // Warm-up: load and JIT every code path once before anything is measured.
   await Promise.all(impls.map((impl) => runJob(impl, 500, -1)));
+  // Event-loop lag during the run: detection outliers that match it come from this process being busy
+  // (or the machine), not from the client.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const figures = await Promise.all(
     DURATIONS.flatMap((duration) =>
@@ -108,6 +114,16 @@ export async function queueSection() {
     ),
   );
   const seconds = (performance.now() - started) / 1000;
+  lag.disable();
+  const cpu = process.cpuUsage(cpu0);
+  // The histogram holds whole timer intervals (the 10 ms resolution included): the lag is the excess.
+  const excess = (ns: number) => round(Math.max(0, ns / 1e6 - 10), 1);
+  const loop = {
+    lagP50Ms: excess(lag.percentile(50)),
+    lagP99Ms: excess(lag.percentile(99)),
+    lagMaxMs: excess(lag.max),
+    cpu: round((cpu.user + cpu.system) / 1e6 / seconds, 2),
+  };
 
   const errors = figures.filter((f) => f.error);
   const cases: Record<string, unknown>[] = [];
@@ -165,6 +181,9 @@ export async function queueSection() {
     rows,
   );
   for (const e of errors.slice(0, 5)) console.log(`error (${e.impl}, ${e.duration} ms): ${e.error}`);
+  console.log(
+    `event-loop lag of the bench process (clients and mock servers) during the run: p50 ${loop.lagP50Ms} ms, p99 ${loop.lagP99Ms} ms, max ${loop.lagMaxMs} ms; its CPU ${Math.round(loop.cpu * 100)}%`,
+  );
 
   const targets: Record<string, unknown>[] = [];
   for (const duration of DURATIONS) {
