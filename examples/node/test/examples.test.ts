@@ -17,7 +17,10 @@ let server: MockServer;
 const env = () => ({ ...process.env, FAL_KEY: "example-key", KONTEXT_BASE_URL: server.url });
 
 beforeAll(async () => {
-  server = await startMockServer({ timeline: { queueSteps: 2, progressSteps: 2, stepMs: 40 } });
+  server = await startMockServer({
+    // Steps long enough that a loaded CI machine still sees each state.
+    timeline: { queueSteps: 2, progressSteps: 2, stepMs: 400 },
+  });
 });
 afterAll(() => server.close());
 
