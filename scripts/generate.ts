@@ -58,7 +58,9 @@ function bundle(outDir: string): { queue: Json; sync: Json; queueText: string; s
 }
 
 async function types(doc: Json): Promise<string> {
-  const ast = await openapiTS(doc as any, {
+  // openapi-typescript mutates the document it is given (it adds enums to discriminated schemas),
+  // so it gets a copy: the registry and the validators must see the spec as written.
+  const ast = await openapiTS(structuredClone(doc) as any, {
     alphabetize: false,
     // A default is what the server fills in, so the field stays optional in inputs.
     defaultNonNullable: false,

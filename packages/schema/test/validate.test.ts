@@ -2,12 +2,14 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   ASPECT_RATIOS,
+  CANCEL_STATUSES,
   type EndpointId,
   endpoints,
   formatIssues,
   INPUT_DEFAULTS,
   INPUT_RANGES,
   isEndpointId,
+  QUEUE_STATUSES,
   validateInput,
   validateSchema,
 } from "../src/index.js";
@@ -50,6 +52,8 @@ describe("registry", () => {
     expect(INPUT_RANGES.guidance_scale).toEqual({ minimum: 1, maximum: 20 });
     expect(INPUT_DEFAULTS).toMatchObject({ guidance_scale: 3.5, num_images: 1, output_format: "jpeg", safety_tolerance: "2" });
     expect(INPUT_DEFAULTS.text_to_image_aspect_ratio).toBe("1:1");
+    expect(QUEUE_STATUSES).toEqual(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
+    expect(CANCEL_STATUSES).toEqual(["OK", "CANCELLATION_REQUESTED", "ALREADY_COMPLETED", "NOT_FOUND"]);
   });
 
   it("recognises endpoint ids", () => {

@@ -92,9 +92,9 @@ export const SAFETY_TOLERANCES = [
   "6"
 ] as const;
 export const QUEUE_STATUSES = [
-  null,
-  null,
-  null
+  "IN_QUEUE",
+  "IN_PROGRESS",
+  "COMPLETED"
 ] as const;
 export const CANCEL_STATUSES = [
   "OK",
