@@ -184,6 +184,7 @@ Exit codes: 0 done, 1 the job, network or API failed, 2 bad command line (nothin
     .option("--endpoints <ids...>", "endpoint ids to exercise (default: all); comma or space separated")
     .option("--max-images <n>", "upper bound on the images the run may request (they cost money on a paid API)")
     .option("--junit <file>", "also write a JUnit XML report")
+    .option("--allow-foreign-urls", "accept status/response/cancel URLs on another origin (gateways that return fal's own URLs)")
     .action(async (flags, cmd: Command) => runner(cmd, (ctx) => contractCommand(ctx, flags)));
 
   return program;

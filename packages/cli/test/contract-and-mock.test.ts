@@ -3,6 +3,8 @@
  * `kontext mock` (the mock server in the foreground until Ctrl-C).
  */
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -70,6 +72,35 @@ describe("kontext contract", () => {
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(r.stdout).toMatch(/^✗ /m);
       expect(r.stdout).toMatch(/^FAIL: /m);
+    });
+
+    it("flags a gateway that answers with its upstream's URLs, unless --allow-foreign-urls", async () => {
+      // A pass-through gateway in front of the mock: its answers carry the mock's (foreign) origin.
+      const gateway = createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const upstream = await fetch(`${server.url}${req.url}`, {
+          method: req.method,
+          headers: { authorization: String(req.headers.authorization ?? ""), "content-type": "application/json" },
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        });
+        res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      });
+      await new Promise<void>((ok) => gateway.listen(0, "127.0.0.1", ok));
+      const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      try {
+        const args = ["contract", "--base-url", gatewayUrl, "--key", "k", "--endpoints", "fal-ai/flux-pro/kontext/max"];
+        const strict = await run(args, { cwd: dir.path });
+        expect(strict.code, strict.stdout + strict.stderr).toBe(1);
+        expect(strict.stdout).toContain("foreign-origin");
+        const lenient = await run([...args, "--allow-foreign-urls"], { cwd: dir.path });
+        expect(lenient.code, lenient.stdout + lenient.stderr).toBe(0);
+        expect(lenient.stdout).not.toContain("foreign-origin");
+      } finally {
+        gateway.closeAllConnections();
+        await new Promise((ok) => gateway.close(ok));
+      }
     });
 
     it("rejects unknown endpoints as a usage error", async () => {

@@ -17,6 +17,7 @@ export interface ContractFlags {
   endpoints?: string[];
   maxImages?: string;
   junit?: string;
+  allowForeignUrls?: boolean;
 }
 
 export async function contractCommand(ctx: CommandContext, flags: ContractFlags): Promise<number> {
@@ -47,6 +48,7 @@ export async function contractCommand(ctx: CommandContext, flags: ContractFlags)
       ...(credentials ? { credentials } : {}),
       ...(chosen ? { endpoints: chosen } : {}),
       ...(maxImages !== undefined ? { maxImages } : {}),
+      ...(flags.allowForeignUrls ? { allowForeignUrls: true } : {}),
       signal: controller.signal,
       onCheck: (check) => progress.phase(`checked ${checkLabel(check)}`),
     });
