@@ -208,6 +208,7 @@ export async function queueSection() {
     }
   }
   return {
+    eventLoop: loop,
     jobsPerCase: JOBS_PER_CASE,
     timeline: { queueSteps: QUEUE_STEPS, progressSteps: PROGRESS_STEPS },
     cases,
