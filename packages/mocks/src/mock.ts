@@ -32,6 +32,11 @@ export interface KontextMockOptions {
   faults?: FaultRule[];
   /** Completed jobs (and their files) are forgotten this long after completion (default 10 minutes). */
   completedTtlMs?: number;
+  /**
+   * A status stream that has sent nothing for this long gets an SSE comment (`: keep-alive`), so
+   * clients and proxies can tell a quiet job from a dead connection (default 10 s).
+   */
+  streamKeepAliveMs?: number;
   /** How many requests `mock.requests` keeps, newest last (default 10,000). */
   maxRecordedRequests?: number;
   /** Used to POST `fal_webhook` deliveries (default: the global fetch). */
@@ -182,6 +187,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
   const clock = options.clock ?? realClock;
   const timeline = resolveTimeline(options.timeline);
   const ttl = options.completedTtlMs ?? 10 * 60_000;
+  const keepAliveMs = options.streamKeepAliveMs ?? 10_000;
   const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const webhookFetch = options.webhookFetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
   const idRandom = options.seed === undefined ? undefined : seededRandom(options.seed);
@@ -466,6 +472,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     let cancelTimer: CancelTimer | undefined;
     let done = false;
     let dropping = false;
+    let lastWrite = clock.now();
     const DROPPED = () => new Error("status stream dropped by a fault");
     const stop = () => {
       done = true;
@@ -487,6 +494,10 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       const now = clock.now();
       const body = statusBody(job, base, withLogs, now);
       const text = JSON.stringify(body);
+      if (text === last && now - lastWrite >= keepAliveMs) {
+        controller.enqueue(encoder.encode(": keep-alive\n\n"));
+        lastWrite = now;
+      }
       if (text !== last) {
         if (dropAfter !== undefined && sent >= dropAfter) {
           // Break only once the events already sent were read, as a socket would deliver them first.
@@ -497,6 +508,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         }
         last = text;
         sent++;
+        lastWrite = now;
         controller.enqueue(encoder.encode(`data: ${text}\n\n`));
       }
       if (body.status === "COMPLETED") {
@@ -509,6 +521,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       const wake = Math.min(
         edge === undefined ? Number.POSITIVE_INFINITY : job.submittedAt + edge,
         job.endedAt ?? Number.POSITIVE_INFINITY,
+        lastWrite + keepAliveMs,
       );
       if (Number.isFinite(wake)) cancelTimer = setTimer(tick, Math.max(0, wake - now));
     };

@@ -164,6 +164,24 @@ describe("status stream", () => {
     expect(events.map((e) => e.status)).toEqual(["IN_QUEUE", "IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
   });
 
+  it("sends an SSE keep-alive comment through a long quiet phase, and none on a busy one", async () => {
+    const t = setup({ timeline: { queueSteps: 0, progressSteps: 1, stepMs: 25_000 } });
+    const { body } = await t.submit({ prompt: "a slow fox" });
+    const r = await t.mock.fetch(`${body.status_url}/stream`, { headers: KEY });
+    const text = r.text();
+    for (let i = 0; i < 5; i++) t.clock.advance(5_000);
+    const received = await text;
+    expect(received.match(/^: keep-alive$/gm)).toHaveLength(2);
+    expect(received.match(/^data: /gm)).toHaveLength(2);
+    expect(received).toMatch(/"status":"COMPLETED"[^\n]*\n\n$/);
+
+    const busy = setup();
+    const quick = await busy.submit({ prompt: "a fox" });
+    const stream = busy.mock.fetch(`${quick.body.status_url}/stream`, { headers: KEY }).then((x) => x.text());
+    busy.clock.advance(1000);
+    expect(await stream).not.toContain("keep-alive");
+  });
+
   it("is spec-valid event by event", async () => {
     const t = setup();
     const { body } = await t.submit({ prompt: "a fox" });
