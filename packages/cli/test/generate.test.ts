@@ -63,7 +63,7 @@ describe("no key: the embedded mock", () => {
 describe("a mock server given with --base-url and --key", () => {
   let server: MockServer;
   beforeAll(async () => {
-    server = await startMockServer({ port: 0, timeline: { queueSteps: 1, progressSteps: 2, stepMs: 20 } });
+    server = await startMockServer({ port: 0, timeline: { queueSteps: 1, progressSteps: 2, stepMs: 150 } });
   });
   afterAll(async () => {
     await server.close();
