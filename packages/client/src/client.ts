@@ -16,8 +16,8 @@ import { createTransport, type Send } from "./http.js";
 import { prepareInput, type WithBinaryImages } from "./inputs.js";
 import { type RetryOptions, sleep } from "./retry.js";
 import { linkedSignal } from "./signals.js";
-import { readStatusStream } from "./stream.js";
-import { joinUrl, pickUrl, queueUrls } from "./urls.js";
+import { IDLE, readStatusStream } from "./stream.js";
+import { joinUrl, pickUrl, requestPath } from "./urls.js";
 
 /** What an endpoint accepts: its schema input, with binary images allowed in `image_url` / `image_urls`. */
 export type KontextInput<E extends EndpointId> = WithBinaryImages<InputOf<E>>;
@@ -131,11 +131,14 @@ export type KontextLiteClient = Omit<KontextClient, "raw">;
 export const POLL_BACKOFF = { initial: 250, factor: 1.5, max: 2500 } as const;
 
 /**
- * How long `subscribe` lets a status stream stay silent before polling instead. fal sends an event per
- * change, so a long queue can be quiet; polling then is merely slower, while a dead connection would
- * otherwise hang the job for good.
+ * How long `subscribe` lets a status stream stay silent before reopening it. fal sends an event per change,
+ * so a long queue or a long run can be quiet, while a half-open connection would hang the job for good.
+ * A silent stream is reopened (a fresh stream starts with the current status) up to STREAM_REOPENS times
+ * per job; the next silence moves the job to polling. So a job costs at most 1 + STREAM_REOPENS stream
+ * requests, and a host whose streams stall still finishes it.
  */
 export const STREAM_IDLE_MS = 30_000;
+export const STREAM_REOPENS = 2;
 
 /** The wait before the next status poll, given the last wait and the previous and current status. */
 export const nextPollWait = (wait: number, previous: string, current: string) =>
@@ -186,14 +189,12 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   const syncBase = options.syncBaseUrl ?? "https://fal.run";
   const { validate } = options;
   if (isBrowser() && typeof options.credentials === "string" && !options.proxyUrl && !options.dangerouslyAllowBrowser) {
-    throw new KontextError(
-      "A raw key in a browser is readable by anyone: use proxyUrl, a credentials function, or dangerouslyAllowBrowser",
-    );
+    throw new KontextError("A raw key in a browser is public: use proxyUrl, a credentials function, or dangerouslyAllowBrowser");
   }
   const send = createTransport(options, [base, syncBase]);
   const withLogs = (url: string, o?: StatusOptions) => (o?.logs ? `${url}${url.includes("?") ? "&" : "?"}logs=1` : url);
   // Built from our own base: `/{owner}/{app}/requests/{id}` plus `/status`, `/status/stream`, `/cancel`.
-  const at = (endpoint: string, requestId: string, suffix = "") => joinUrl(base, queueUrls(endpoint, requestId).result) + suffix;
+  const at = (endpoint: string, requestId: string, suffix = "") => joinUrl(base, requestPath(endpoint, requestId)) + suffix;
 
   async function prepare(endpoint: string, input: unknown): Promise<string> {
     const value = await prepareInput(input);
@@ -210,9 +211,9 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
     return s as QueueStatus;
   }
 
-  async function* streamFrom(url: string, o: StatusOptions = {}, idleMs?: number): AsyncGenerator<QueueStatus> {
+  async function* streamFrom(url: string, o: StatusOptions = {}, idleMs?: number) {
     const [, response] = await send({ method: "GET", url: withLogs(url, o), signal: o.signal }, "stream");
-    yield* readStatusStream(response, o.signal, idleMs);
+    return yield* readStatusStream(response, o.signal, idleMs);
   }
 
   async function getResult<E extends EndpointId>(
@@ -262,7 +263,7 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
       headerId = response.headers.get("x-fal-request-id");
     } catch (error) {
       // A 2xx with a garbled body still queued a job: when its id came in a header, keep it rather than lose it.
-      if (!(error instanceof KontextApiError && error.status < 300 && error.requestId)) throw error;
+      if (!(error instanceof KontextApiError && error.status >= 200 && error.status < 300 && error.requestId)) throw error;
       headerId = error.requestId;
     }
     const requestId = typeof s?.request_id === "string" ? s.request_id : headerId;
@@ -296,24 +297,31 @@ function build(options: KontextClientOptions): [KontextLiteClient, Send] {
       return last !== "IN_QUEUE" && last !== "IN_PROGRESS";
     };
     let last: string = job.status;
+    let silences = 0;
     if (o.mode !== "poll") {
-      const events = streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal }, STREAM_IDLE_MS);
-      try {
-        for (;;) {
-          let next: IteratorResult<QueueStatus>;
-          try {
-            next = await events.next();
-          } catch (error) {
-            if (signal.aborted) throw signal.reason;
-            if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
-            // Anything else (a dropped connection, a garbled event, no stream route): poll the same job instead.
-            break;
+      stream: for (;;) {
+        const events = streamFrom(`${job.statusUrl.replace(/\?.*$/, "")}/stream`, { logs: o.logs, signal }, STREAM_IDLE_MS);
+        try {
+          for (;;) {
+            let next: IteratorResult<QueueStatus, string | undefined>;
+            try {
+              next = await events.next();
+            } catch (error) {
+              if (signal.aborted) throw signal.reason;
+              if ((error as KontextApiError).status === 401 || (error as KontextApiError).status === 403) throw error;
+              // Anything else (a dropped connection, a garbled event, no stream route): poll the same job instead.
+              break stream;
+            }
+            // Outside the catch: an error thrown by onQueueUpdate is the caller's, not a broken stream.
+            if (!next.done) {
+              if (done(next.value)) return;
+            } else if (next.value !== IDLE) return;
+            else if (++silences > STREAM_REOPENS) break stream;
+            else continue stream;
           }
-          // Outside the catch: an error thrown by onQueueUpdate is the caller's, not a broken stream.
-          if (next.done || done(next.value)) return;
+        } finally {
+          await events.return(undefined);
         }
-      } finally {
-        await events.return(undefined);
       }
     }
     let wait = o.pollInterval ?? POLL_BACKOFF.initial;

@@ -13,7 +13,10 @@ export interface KontextApiErrorInit {
   retryable?: boolean;
 }
 
-/** An HTTP answer that was not what the operation expects (non-2xx, or a body that could not be read). */
+/**
+ * An HTTP answer that was not what the operation expects (non-2xx, or a body that could not be read), or
+ * none at all (`KontextNetworkError`, `status: 0`).
+ */
 export class KontextApiError extends KontextError {
   override name = "KontextApiError";
   declare status: number;
@@ -22,8 +25,8 @@ export class KontextApiError extends KontextError {
   declare errorType?: string;
   /** True when asking again may succeed (429/502/503/504, `x-fal-retryable: true`, a garbled body). */
   declare retryable: boolean;
-  constructor(message: string, init: KontextApiErrorInit) {
-    super(message);
+  constructor(message: string, init: KontextApiErrorInit, options?: ErrorOptions) {
+    super(message, options);
     Object.assign(this, { retryable: false }, init);
   }
 }
@@ -54,6 +57,19 @@ export class KontextTimeoutError extends KontextError {
   constructor(message: string, requestId?: string) {
     super(message);
     this.requestId = requestId;
+  }
+}
+
+/**
+ * No HTTP answer at all: the connection was reset or refused, DNS failed, or the body broke off (Node's
+ * `TypeError: fetch failed`, a browser's `Failed to fetch`). A `KontextApiError` with `status: 0` (fetch's
+ * own "no status"), so code that handles API errors by `retryable` handles these too; the original error
+ * is `cause`. Always `retryable`, but a reset submit may have queued a job: the client never resends it.
+ */
+export class KontextNetworkError extends KontextApiError {
+  override name = "KontextNetworkError";
+  constructor(message: string, cause: unknown, requestId?: string) {
+    super(message, { status: 0, body: undefined, requestId, retryable: true }, { cause });
   }
 }
 

@@ -1,7 +1,7 @@
 import type { KontextClientOptions } from "./client.js";
 import { envCredentials, isBrowser, resolveCredentials } from "./credentials.js";
-import { errorFromResponse, KontextApiError, KontextError, KontextTimeoutError } from "./errors.js";
-import { DEFAULT_RETRY, isConnectionRefused, retryDelay, sleep } from "./retry.js";
+import { errorFromResponse, KontextApiError, KontextNetworkError, KontextTimeoutError } from "./errors.js";
+import { DEFAULT_RETRY, errorCode, isConnectionRefused, retryDelay, sleep } from "./retry.js";
 import { linkedSignal, whenAborted } from "./signals.js";
 import { originOf } from "./urls.js";
 
@@ -75,15 +75,24 @@ export function createTransport(o: KontextClientOptions, hosts: string[]): Send 
         failure = errorFromResponse(response, what, text);
       } catch (error) {
         if (call.signal?.aborted) throw call.signal.reason;
-        failure = signal.reason instanceof KontextTimeoutError ? signal.reason : error;
+        // Our own timeout as it is; anything else below HTTP (reset, refused, DNS, a body cut short) typed.
+        failure =
+          signal.reason instanceof KontextTimeoutError
+            ? signal.reason
+            : new KontextNetworkError(
+                `${what}: ${networkReason(error)}`,
+                error,
+                response?.headers.get("x-fal-request-id") ?? undefined,
+              );
       } finally {
         release();
       }
+      // KontextNetworkError included (always retryable).
+      const answer = failure instanceof KontextApiError && (failure.retryable || retryableStatus(response!));
+      // A 429 means the server did not take the request, so even a submit can be sent again.
       const again = call.once
-        ? isConnectionRefused(failure)
-        : !(failure instanceof KontextError) || // a transport error: reset, DNS, `fetch failed`
-          failure instanceof KontextTimeoutError ||
-          (failure instanceof KontextApiError && (failure.retryable || retryableStatus(response!)));
+        ? isConnectionRefused(failure) || (answer && response?.status === 429)
+        : answer || failure instanceof KontextTimeoutError;
       if (!retry || attempt >= retry.maxRetries || !again) {
         if (mode === "raw" && response) return [undefined, new Response(text, response)];
         throw redact(failure, key);
@@ -101,6 +110,12 @@ export function createTransport(o: KontextClientOptions, hosts: string[]): Send 
       r.headers.get("x-fal-request-timeout-type") !== "user"
     );
   }
+}
+
+/** `fetch failed (ECONNRESET)`: the error's message, with the code from its cause chain when there is one. */
+function networkReason(error: unknown): string {
+  const code = errorCode(error);
+  return `${error instanceof Error ? error.message : error}${code ? ` (${code})` : ""}`;
 }
 
 /** Belt and braces: whatever a server echoes back, the key (or its secret half) is cut from messages. */

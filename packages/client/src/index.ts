@@ -37,6 +37,7 @@ export {
   KontextApiError,
   type KontextApiErrorInit,
   KontextError,
+  KontextNetworkError,
   KontextTimeoutError,
   KontextValidationError,
 } from "./errors.js";

@@ -46,15 +46,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * True only when the connection was refused, i.e. the request provably never reached a server. This is
- * the one transport error after which a submit may be sent again without risking a second job. Node's
- * fetch reports it as `TypeError: fetch failed` with the code on `cause` (or on an AggregateError's
- * `errors` when several addresses were tried); browsers do not say, so they never retry a submit.
+ * The error code (`ECONNRESET`, `ECONNREFUSED`, ...) in an error's `cause` chain, where Node's fetch puts it
+ * under `TypeError: fetch failed`; an AggregateError (several addresses tried) counts when all its errors
+ * agree. Browsers give no code.
  */
-export function isConnectionRefused(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== "object" || depth > 8) return false;
+export function errorCode(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== "object" || depth > 8) return undefined;
   const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (e.code === "ECONNREFUSED") return true;
-  if (Array.isArray(e.errors) && e.errors.length && e.errors.every((x) => isConnectionRefused(x, depth + 1))) return true;
-  return isConnectionRefused(e.cause, depth + 1);
+  if (typeof e.code === "string") return e.code;
+  if (Array.isArray(e.errors)) {
+    const codes = new Set(e.errors.map((x) => errorCode(x, depth + 1)));
+    const [only] = codes;
+    if (codes.size === 1 && only) return only;
+  }
+  return errorCode(e.cause, depth + 1);
 }
+
+/**
+ * True only when the connection was refused, i.e. the request provably never reached a server. This is
+ * the one transport error after which a submit may be sent again without risking a second job; browsers
+ * do not say, so they never retry a submit.
+ */
+export const isConnectionRefused = (error: unknown) => errorCode(error) === "ECONNREFUSED";

@@ -1,23 +1,27 @@
 import type { QueueStatus } from "@kontext-sdk/schema";
 import { createParser } from "eventsource-parser";
-import { KontextApiError } from "./errors.js";
+import { KontextApiError, KontextNetworkError } from "./errors.js";
+
+/** What `readStatusStream` returns when nothing arrived for `idleMs`. */
+export const IDLE = "idle";
 
 /**
  * The events of fal's `status/stream` (one JSON QueueStatus per `data`), parsed by eventsource-parser
  * from the fetch body, so it works wherever fetch does (no EventSource: it cannot send Authorization).
  * Ends after COMPLETED. A stream that closes early, or sends something that is not a status, throws a
- * retryable KontextApiError, which `subscribe` answers by falling back to polling. So does silence for
- * `idleMs` (subscribe passes STREAM_IDLE_MS): a half-open connection must not hang a job forever.
+ * retryable KontextApiError (a connection lost mid-stream: KontextNetworkError), which `subscribe` answers
+ * by falling back to polling. Silence for `idleMs` (subscribe passes STREAM_IDLE_MS) ends it with `IDLE`,
+ * so a half-open connection cannot hang a job forever; subscribe then reopens the stream.
  */
-export async function* readStatusStream(response: Response, signal?: AbortSignal, idleMs = 0): AsyncGenerator<QueueStatus> {
+export async function* readStatusStream(
+  response: Response,
+  signal?: AbortSignal,
+  idleMs = 0,
+): AsyncGenerator<QueueStatus, typeof IDLE | undefined> {
   const reader = response.body?.getReader();
+  const requestId = response.headers.get("x-fal-request-id") ?? undefined;
   const broken = (why: string, body?: unknown) =>
-    new KontextApiError(`status stream: ${why}`, {
-      status: response.status,
-      body,
-      requestId: response.headers.get("x-fal-request-id") ?? undefined,
-      retryable: true,
-    });
+    new KontextApiError(`status stream: ${why}`, { status: response.status, body, requestId, retryable: true });
   if (!reader) throw broken("no body");
   const pending: string[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event.data) });
@@ -29,13 +33,17 @@ export async function* readStatusStream(response: Response, signal?: AbortSignal
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       let idle: ReturnType<typeof setTimeout> | undefined;
-      const { done, value } = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, reject) => {
-          if (idleMs > 0) idle = setTimeout(() => reject(broken(`nothing received for ${idleMs} ms`)), idleMs);
+      const read = await Promise.race([
+        reader.read().catch((error) => {
+          throw signal?.aborted ? signal.reason : new KontextNetworkError(`status stream: ${error}`, error, requestId);
+        }),
+        new Promise<undefined>((resolve) => {
+          if (idleMs > 0) idle = setTimeout(() => resolve(undefined), idleMs);
         }),
       ]).finally(() => clearTimeout(idle));
       if (signal?.aborted) throw signal.reason;
+      if (!read) return IDLE;
+      const { done, value } = read;
       if (done) throw broken("closed before COMPLETED");
       parser.feed(decoder.decode(value, { stream: true }));
       while (pending.length) {

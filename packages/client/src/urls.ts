@@ -23,8 +23,12 @@ export interface QueueUrls {
   cancel: string;
 }
 
+/** `/{owner}/{app}/requests/{id}`: the result path, under which status and cancel live. */
+export const requestPath = (endpoint: string, requestId: string) =>
+  `/${appPath(endpoint)}/requests/${encodeURIComponent(requestId)}`;
+
 export function queueUrls(endpoint: EndpointId | (string & {}), requestId: string): QueueUrls {
-  const result = `/${appPath(endpoint)}/requests/${encodeURIComponent(requestId)}`;
+  const result = requestPath(endpoint, requestId);
   return {
     submit: `/${endpoint.replace(/^\/+/, "")}`,
     status: `${result}/status`,

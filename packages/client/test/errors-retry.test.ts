@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY, KontextApiError, KontextError, KontextValidationError } from "../src/index.js";
+import { DEFAULT_RETRY, KontextApiError, KontextError, KontextNetworkError, KontextValidationError } from "../src/index.js";
 import { isConnectionRefused, retryDelay } from "../src/retry.js";
 import { client, falQueue, json, output } from "./helpers.js";
 
@@ -114,6 +114,97 @@ describe("error mapping", () => {
   });
 });
 
+describe("transport failures", () => {
+  const resetOn = (pred: (c: { method: string; url: string }) => boolean) =>
+    falQueue({
+      override: (c) =>
+        pred(c)
+          ? Promise.reject(
+              new TypeError("fetch failed", { cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) }),
+            )
+          : undefined,
+    });
+  const expectNetwork = (err: unknown, what: string) => {
+    expect(err).toBeInstanceOf(KontextNetworkError);
+    expect(err).toBeInstanceOf(KontextApiError);
+    expect(err).toBeInstanceOf(KontextError);
+    const e = err as KontextNetworkError;
+    expect(e.name).toBe("KontextNetworkError");
+    expect(e.status).toBe(0);
+    expect(e.body).toBeUndefined();
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(`${what}: fetch failed (ECONNRESET)`);
+    expect(e.cause).toBeInstanceOf(TypeError);
+    expect((e.cause as Error).message).toBe("fetch failed");
+  };
+
+  it("a reset on submit, status, result and run rejects with a typed KontextNetworkError", async () => {
+    const submit = resetOn((c) => c.method === "POST");
+    expectNetwork(
+      await client(submit.fetch)
+        .submit(T2I, { prompt: "x" })
+        .catch((e) => e),
+      "POST /fal-ai/flux-pro/kontext/text-to-image",
+    );
+    expect(submit.calls).toHaveLength(1);
+    const sub = resetOn((c) => c.method === "POST");
+    expectNetwork(
+      await client(sub.fetch)
+        .subscribe(T2I, { prompt: "x" })
+        .catch((e) => e),
+      "POST /fal-ai/flux-pro/kontext/text-to-image",
+    );
+    expect(sub.calls).toHaveLength(1);
+    const run = resetOn(() => true);
+    expectNetwork(
+      await client(run.fetch)
+        .run(T2I, { prompt: "x" })
+        .catch((e) => e),
+      "POST /fal-ai/flux-pro/kontext/text-to-image",
+    );
+    expect(run.calls).toHaveLength(1);
+    // Idempotent calls retry first (1 + maxRetries), then surface the same typed error.
+    for (const op of ["status", "result"] as const) {
+      const q = resetOn(() => true);
+      const path = op === "status" ? "/fal-ai/flux-pro/requests/r/status" : "/fal-ai/flux-pro/requests/r";
+      expectNetwork(
+        await client(q.fetch)
+          [op](T2I, "r")
+          .catch((e) => e),
+        `GET ${path}`,
+      );
+      expect(q.calls).toHaveLength(4);
+    }
+  });
+
+  it("keeps the request id when the body breaks off, and never shows the key", async () => {
+    const body = new ReadableStream({
+      start(c) {
+        c.error(Object.assign(new TypeError(`terminated ${KEY}`), { cause: { code: "ECONNRESET" } }));
+      },
+    });
+    const q = falQueue({ override: () => new Response(body, { status: 200, headers: { "x-fal-request-id": "b1" } }) });
+    const err = await client(q.fetch, { retry: false })
+      .result(T2I, "r")
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(KontextNetworkError);
+    expect(err.requestId).toBe("b1");
+    expect(err.message).not.toContain("super-secret-value");
+    expect(err.message).toContain("***");
+  });
+
+  it("aborts and our own timeouts are not wrapped", async () => {
+    const ctl = new AbortController();
+    const reason = new Error("stop");
+    const q = falQueue({ override: () => new Promise<Response>(() => ctl.abort(reason)) });
+    await expect(client(q.fetch).status(T2I, "r", { signal: ctl.signal })).rejects.toBe(reason);
+    const slow = falQueue({ override: () => new Promise<Response>(() => {}) });
+    await expect(client(slow.fetch, { timeout: 5, retry: false }).status(T2I, "r")).rejects.toMatchObject({
+      name: "KontextTimeoutError",
+    });
+  });
+});
+
 describe("retry policy", () => {
   it("retries 429/502/503/504 and honours Retry-After on status, result and cancel", async () => {
     for (const op of ["status", "result", "cancel"] as const) {
@@ -162,9 +253,8 @@ describe("retry policy", () => {
     expect(off.calls).toHaveLength(1);
   });
 
-  it("never submits twice: 429/502/503/504, resets and timeouts on submit are not retried", async () => {
+  it("never submits twice: 502/503/504, resets and timeouts on submit are not retried", async () => {
     const failures = [
-      () => json({ detail: "slow down" }, 429, { "retry-after": "0" }),
       () => json({ detail: "bad gateway" }, 502),
       () => json({ detail: "unavailable" }, 503),
       () => json({ detail: "timeout" }, 504),
@@ -194,6 +284,46 @@ describe("retry policy", () => {
     const run503 = falQueue({ override: () => json({ detail: "down" }, 503) });
     await expect(client(run503.fetch).run(T2I, { prompt: "x" })).rejects.toMatchObject({ status: 503, retryable: true });
     expect(run503.calls).toHaveLength(1);
+  });
+
+  it("retries a submit, subscribe and sync run on 429 (the server took nothing), honouring Retry-After", async () => {
+    const posts = (q: { calls: { method: string }[] }) => q.calls.filter((c) => c.method === "POST").length;
+    const limited = (n: number, retryAfter = "0") =>
+      falQueue({
+        override: (c, i) =>
+          c.method === "POST" && i < n ? json({ detail: "slow down" }, 429, { "retry-after": retryAfter }) : undefined,
+      });
+    const q = limited(2);
+    expect((await client(q.fetch).submit(T2I, { prompt: "x" })).requestId).toBe("req-1");
+    expect(posts(q)).toBe(3);
+    const s = limited(1);
+    expect((await client(s.fetch).subscribe(T2I, { prompt: "x" })).data).toEqual(output);
+    expect(posts(s)).toBe(2);
+    const run = falQueue({ override: (_, i) => (i < 3 ? json({ detail: "slow down" }, 429) : json(output)) });
+    expect((await client(run.fetch).run(T2I, { prompt: "x" })).data).toEqual(output);
+    expect(run.calls).toHaveLength(4);
+    // Retry-After is honoured (here 0.05 s against a 1 ms backoff).
+    const slow = limited(1, "0.05");
+    const t0 = performance.now();
+    await client(slow.fetch, { retry: { baseDelay: 1, maxDelay: 1000 } }).submit(T2I, { prompt: "x" });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
+    expect(posts(slow)).toBe(2);
+    // Bounded by maxRetries, and still typed when it gives up.
+    const always = limited(99);
+    await expect(
+      client(always.fetch, { retry: { maxRetries: 2, baseDelay: 1 } }).submit(T2I, { prompt: "x" }),
+    ).rejects.toMatchObject({
+      status: 429,
+      retryable: true,
+    });
+    expect(posts(always)).toBe(3);
+    // Not when the server says not to, nor with retries off.
+    const no = falQueue({ override: () => json({ detail: "quota" }, 429, { "x-fal-retryable": "false" }) });
+    await expect(client(no.fetch).submit(T2I, { prompt: "x" })).rejects.toMatchObject({ status: 429 });
+    expect(posts(no)).toBe(1);
+    const off = limited(1);
+    await expect(client(off.fetch, { retry: false }).submit(T2I, { prompt: "x" })).rejects.toMatchObject({ status: 429 });
+    expect(posts(off)).toBe(1);
   });
 
   it("recognises refused connections in nested causes and AggregateErrors only", () => {

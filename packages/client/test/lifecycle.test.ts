@@ -1,6 +1,6 @@
 import type { QueueStatus } from "@kontext-sdk/schema";
 import { describe, expect, it, vi } from "vitest";
-import { nextPollWait } from "../src/client.js";
+import { nextPollWait, STREAM_IDLE_MS, STREAM_REOPENS } from "../src/client.js";
 import { KontextApiError, KontextValidationError } from "../src/index.js";
 import { APP, BASE, client, falQueue, json, output, sse, submitted } from "./helpers.js";
 
@@ -85,6 +85,17 @@ describe("status", () => {
         }
       })(),
     ).rejects.toMatchObject({ name: "KontextApiError", retryable: true });
+  });
+
+  it("a stream whose connection drops mid-way throws a typed KontextNetworkError with the cause", async () => {
+    const q = falQueue({ override: () => sse([{ status: "IN_QUEUE", queue_position: 0 }], { drop: true }) });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const s of client(q.fetch).streamStatus(T2I, "r1")) seen.push(s.status);
+    })().catch((e) => e);
+    expect(seen).toEqual(["IN_QUEUE"]);
+    expect(err).toMatchObject({ name: "KontextNetworkError", retryable: true, message: "status stream: TypeError: terminated" });
+    expect(err.cause).toBeInstanceOf(TypeError);
   });
 });
 
@@ -199,7 +210,38 @@ describe("subscribe", () => {
     }
   });
 
-  it("a stream that goes silent for 30 s is left for polling (a half-open connection must not hang)", async () => {
+  it("a stream silent for 30 s is reopened, and the reopened stream carries on (a quiet run stays on the stream)", async () => {
+    vi.useFakeTimers();
+    try {
+      let opens = 0;
+      const q = falQueue({
+        override: (c) => {
+          if (!c.url.endsWith("/stream")) return undefined;
+          // The first stream says IN_PROGRESS, then nothing (a long quiet run); the second one finishes.
+          return ++opens === 1
+            ? sse([{ status: "IN_PROGRESS" }], { hang: true })
+            : sse([{ status: "IN_PROGRESS" }, { status: "COMPLETED" }]);
+        },
+      });
+      const seen: string[] = [];
+      const p = client(q.fetch).subscribe(T2I, input, { onQueueUpdate: (s) => seen.push(s.status) });
+      await vi.advanceTimersByTimeAsync(STREAM_IDLE_MS - 1);
+      expect(q.calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await p).data).toEqual(output);
+      expect(q.calls.map((c) => new URL(c.url).pathname.split("/").pop())).toEqual([
+        "text-to-image",
+        "stream",
+        "stream",
+        "req-1",
+      ]);
+      expect(seen).toEqual(["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it(`a stream that stays silent through ${STREAM_REOPENS} reopens is left for polling (a half-open connection must not hang)`, async () => {
     vi.useFakeTimers();
     try {
       const q = falQueue({
@@ -208,16 +250,35 @@ describe("subscribe", () => {
           c.url.endsWith("/stream") ? sse([{ status: "IN_QUEUE", queue_position: 0 }], { hang: true }) : undefined,
       });
       const p = client(q.fetch).subscribe(T2I, input);
-      await vi.advanceTimersByTimeAsync(29_999);
-      expect(q.calls).toHaveLength(2);
-      await vi.advanceTimersByTimeAsync(1 + 250);
-      expect(q.calls.map((c) => new URL(c.url).pathname.split("/").pop())).toEqual([
-        "text-to-image",
-        "stream",
-        "status",
-        "req-1",
-      ]);
+      const paths = () => q.calls.map((c) => new URL(c.url).pathname.split("/").pop());
+      for (let open = 1; open <= STREAM_REOPENS + 1; open++) {
+        await vi.advanceTimersByTimeAsync(STREAM_IDLE_MS - 1);
+        expect(paths()).toEqual(["text-to-image", ...Array(open).fill("stream")]);
+        await vi.advanceTimersByTimeAsync(1);
+      }
+      await vi.advanceTimersByTimeAsync(250);
+      expect(paths()).toEqual(["text-to-image", ...Array(STREAM_REOPENS + 1).fill("stream"), "status", "req-1"]);
       expect((await p).data).toEqual(output);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("the reopens are bounded per job: silences after events still count", async () => {
+    vi.useFakeTimers();
+    try {
+      const q = falQueue({
+        statuses: [{ status: "COMPLETED" }],
+        override: (c) => (c.url.endsWith("/stream") ? sse([{ status: "IN_PROGRESS" }], { hang: true }) : undefined),
+      });
+      const seen: string[] = [];
+      const p = client(q.fetch).subscribe(T2I, input, { onQueueUpdate: (s) => seen.push(s.status) });
+      await vi.advanceTimersByTimeAsync((STREAM_REOPENS + 1) * STREAM_IDLE_MS + 250);
+      expect((await p).data).toEqual(output);
+      expect(q.calls.filter((c) => c.url.endsWith("/stream"))).toHaveLength(STREAM_REOPENS + 1);
+      expect(q.calls.filter((c) => c.url.endsWith("/status"))).toHaveLength(1);
+      expect(q.calls.filter((c) => c.method === "POST")).toHaveLength(1);
+      expect(seen).toEqual([...Array(STREAM_REOPENS + 1).fill("IN_PROGRESS"), "COMPLETED"]);
     } finally {
       vi.useRealTimers();
     }

@@ -2,7 +2,13 @@ import { createKontextMock, type FaultRule, type KontextMockOptions } from "@kon
 import { startMockServer } from "@kontext-sdk/mocks/server";
 import { type EndpointId, endpoints } from "@kontext-sdk/schema";
 import { describe, expect, it } from "vitest";
-import { createKontextClient, KontextApiError, KontextTimeoutError, KontextValidationError } from "../src/index.js";
+import {
+  createKontextClient,
+  KontextApiError,
+  KontextNetworkError,
+  KontextTimeoutError,
+  KontextValidationError,
+} from "../src/index.js";
 
 const fast = { queueSteps: 1, progressSteps: 2, stepMs: 5 };
 const inputs: Record<string, object> = {
@@ -90,12 +96,33 @@ describe("against the mock (mock.fetch)", () => {
 
   it.each<[string, FaultRule]>([
     ["503", { operation: "submit", kind: "status", status: 503 }],
-    ["429", { operation: "submit", kind: "status", status: 429, retryAfter: 0 }],
     ["a reset", { operation: "submit", kind: "reset" }],
     ["malformed JSON", { operation: "submit", kind: "malformed-json" }],
   ])("never submits twice after %s on submit", async (_, fault) => {
     const { kontext, ops } = setup({ faults: [fault] });
     await kontext.subscribe(T2I, { prompt: "a fox" }).catch(() => {});
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+  });
+
+  it("retries a submit answered 429 (nothing was queued): one job, exactly 1 + the 429s submits", async () => {
+    const { mock, kontext, ops } = setup({
+      faults: [{ operation: "submit", kind: "status", status: 429, retryAfter: 0, times: 2 }],
+    });
+    const r = await kontext.subscribe(T2I, { prompt: "a fox" });
+    expect(r.data.images.length).toBeGreaterThan(0);
+    expect(ops().filter((o) => o === "submit")).toHaveLength(3);
+    expect(mock.jobs.size).toBe(1);
+    const always = setup({ faults: [{ operation: "submit", kind: "status", status: 429, retryAfter: 0 }] });
+    await expect(always.kontext.subscribe(T2I, { prompt: "a fox" })).rejects.toMatchObject({ status: 429, retryable: true });
+    expect(always.ops().filter((o) => o === "submit")).toHaveLength(4);
+    expect(always.mock.jobs.size).toBe(0);
+  });
+
+  it("a reset on submit is a typed KontextNetworkError, submitted once", async () => {
+    const { kontext, ops } = setup({ faults: [{ operation: "submit", kind: "reset" }] });
+    const e = await kontext.subscribe(T2I, { prompt: "a fox" }).catch((x) => x);
+    expect(e).toBeInstanceOf(KontextNetworkError);
+    expect(e).toMatchObject({ retryable: true });
     expect(ops().filter((o) => o === "submit")).toHaveLength(1);
   });
 
@@ -170,7 +197,9 @@ describe("against the mock server over loopback", () => {
       retry: { maxRetries: 2, baseDelay: 1 },
     });
     const e = await kontext.submit(T2I, { prompt: "a fox" }).catch((x) => x);
-    expect(e).toBeInstanceOf(TypeError);
+    expect(e).toBeInstanceOf(KontextNetworkError);
+    expect(e.cause).toBeInstanceOf(TypeError);
+    expect(e.message).toMatch(/^POST \/fal-ai\/flux-pro\/kontext\/text-to-image: fetch failed \(ECONNREFUSED\)$/);
     expect(calls).toBe(3);
   });
 });

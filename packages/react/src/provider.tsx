@@ -1,14 +1,15 @@
-import type { KontextClient } from "@kontext-sdk/client";
+import type { KontextLiteClient } from "@kontext-sdk/client";
 import { createContext, type ReactNode, useContext } from "react";
 
-const KontextClientContext = createContext<KontextClient | undefined>(undefined);
+const KontextClientContext = createContext<KontextLiteClient | undefined>(undefined);
 
 export interface KontextProviderProps {
   /**
    * The client every hook below uses unless it is given its own. In a browser, create it with
-   * `createKontextClient({ proxyUrl: "/api/fal/proxy" })` so the page never holds a key.
+   * `createKontextClient({ proxyUrl: "/api/fal/proxy" })` so the page never holds a key. The hooks never use
+   * `raw`, so `createKontextClientLite(...)` (a smaller bundle) works as well.
    */
-  client: KontextClient;
+  client: KontextLiteClient;
   children?: ReactNode;
 }
 
@@ -18,7 +19,7 @@ export function KontextProvider({ client, children }: KontextProviderProps) {
 }
 
 /** The client from the nearest `KontextProvider`, or `client` when one is given (it wins). */
-export function useKontextClient(client?: KontextClient): KontextClient {
+export function useKontextClient(client?: KontextLiteClient): KontextLiteClient {
   const fromContext = useContext(KontextClientContext);
   const resolved = client ?? fromContext;
   if (!resolved) {

@@ -1,4 +1,4 @@
-import type { KontextClient } from "@kontext-sdk/client";
+import type { KontextLiteClient } from "@kontext-sdk/client";
 import type { EndpointId } from "@kontext-sdk/schema";
 import { queryOptions } from "@tanstack/react-query";
 import { kontextQueryKeys } from "./query-keys.js";
@@ -8,7 +8,7 @@ import { kontextQueryKeys } from "./query-keys.js";
  * `queryClient.prefetchQuery(...)` on the server, `queryClient.getQueryData(options.queryKey)` (typed).
  * Use it for a request that is done; `useKontextRequest` waits for the status first.
  */
-export function kontextQueryOptions<E extends EndpointId>(client: KontextClient, endpoint: E, requestId: string) {
+export function kontextQueryOptions<E extends EndpointId>(client: KontextLiteClient, endpoint: E, requestId: string) {
   return queryOptions({
     queryKey: kontextQueryKeys.result(endpoint, requestId),
     queryFn: ({ signal }) => client.result(endpoint, requestId, { signal }),
@@ -31,7 +31,7 @@ export interface KontextStatusQueryConfig {
  * every `pollInterval` ms; once it is COMPLETED it stops and stays fresh.
  */
 export function kontextStatusQueryOptions<E extends EndpointId>(
-  client: KontextClient,
+  client: KontextLiteClient,
   endpoint: E,
   requestId: string,
   { logs = true, pollInterval = 1000 }: KontextStatusQueryConfig = {},

@@ -1,4 +1,4 @@
-import type { KontextClient } from "@kontext-sdk/client";
+import type { KontextLiteClient } from "@kontext-sdk/client";
 import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
@@ -11,7 +11,7 @@ export type KontextRequestStatus = "idle" | "pending" | "IN_QUEUE" | "IN_PROGRES
 
 export interface UseKontextRequestOptions extends KontextStatusQueryConfig {
   /** Overrides the `KontextProvider`'s client. */
-  client?: KontextClient;
+  client?: KontextLiteClient;
   /** Overrides the `QueryClientProvider`'s query client. */
   queryClient?: QueryClient;
   /** Set false to hold off (a missing request id does the same). */

@@ -1,4 +1,4 @@
-import type { KontextClient, KontextInput, KontextResult, SubscribeOptions } from "@kontext-sdk/client";
+import type { KontextInput, KontextLiteClient, KontextResult, SubscribeOptions } from "@kontext-sdk/client";
 import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import {
   type MutateOptions,
@@ -19,7 +19,7 @@ export interface UseKontextOptions<E extends EndpointId>
   extends Omit<UseMutationOptions<KontextResult<E>, Error, KontextInput<E>>, "mutationFn" | "mutationKey">,
     Omit<SubscribeOptions, "signal" | "onEnqueue" | "onQueueUpdate" | "logs"> {
   /** Overrides the `KontextProvider`'s client. */
-  client?: KontextClient;
+  client?: KontextLiteClient;
   /** Overrides the `QueryClientProvider`'s query client. */
   queryClient?: QueryClient;
   /** Collect the job's log lines (default true). */
@@ -70,7 +70,7 @@ export type UseKontextResult<E extends EndpointId> = UseKontextBase<E> &
 /** One job's bookkeeping, owned by the mutation function that started it. */
 interface Run {
   id: number;
-  client: KontextClient;
+  client: KontextLiteClient;
   endpoint: EndpointId;
   controller: AbortController;
   requestId?: string;

@@ -1,13 +1,17 @@
-import type { KontextClient, KontextResult } from "@kontext-sdk/client";
+import type { KontextClient, KontextLiteClient, KontextResult } from "@kontext-sdk/client";
 import type { EditInput, KontextOutput, MultiEditInput, OutputOf, TextToImageInput } from "@kontext-sdk/schema";
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  KontextProvider,
+  type KontextProviderProps,
   type KontextStatus,
   kontextQueryKeys,
   kontextQueryOptions,
+  kontextStatusQueryOptions,
   type UseKontextResult,
   useKontext,
+  useKontextClient,
   useKontextRequest,
 } from "../src/index.js";
 
@@ -76,5 +80,22 @@ describe("endpoint inference", () => {
     expectTypeOf(kontextQueryKeys.result("fal-ai/flux-pro/kontext", "id")).toEqualTypeOf<
       readonly ["kontext", "fal-ai/flux-pro/kontext", "request", string, "result"]
     >();
+  });
+});
+
+describe("the lite client", () => {
+  it("is accepted wherever a client is, and the full client still is", () => {
+    const lite = null as unknown as KontextLiteClient;
+    expectTypeOf<KontextProviderProps["client"]>().toEqualTypeOf<KontextLiteClient>();
+    expectTypeOf<KontextClient>().toExtend<KontextProviderProps["client"]>();
+    KontextProvider({ client: lite });
+    KontextProvider({ client });
+    expectTypeOf(useKontextClient(lite)).toEqualTypeOf<KontextLiteClient>();
+    useKontext("fal-ai/flux-pro/kontext/max", { client: lite });
+    useKontextRequest("fal-ai/flux-pro/kontext/max", "r", { client: lite });
+    kontextQueryOptions(lite, "fal-ai/flux-pro/kontext/max", "r");
+    kontextStatusQueryOptions(lite, "fal-ai/flux-pro/kontext/max", "r");
+    // @ts-expect-error something that is not a client
+    KontextProvider({ client: { subscribe: () => Promise.resolve() } });
   });
 });
