@@ -66,6 +66,9 @@ export function describeError(error: unknown): string {
   const parts: string[] = [];
   if (e.name === "KontextTimeoutError") {
     parts.push(`timed out${e.requestId ? ` waiting for request ${e.requestId}` : ""}`);
+  } else if (e.name === "KontextNetworkError") {
+    // The client's transport failure: its message already names the request and the socket error.
+    parts.push(`network error: ${e.message}`);
   } else if (typeof e.status === "number") {
     const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : bodyDetail(e.body) || e.message || "";
     const head = e.status === 422 ? "the API rejected the input" : "API error";
