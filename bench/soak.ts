@@ -6,7 +6,8 @@
  *
  * Every job ends in exactly one bucket:
  *   completed            subscribe resolved with an output
- *   failed (typed)       rejected with KontextApiError / KontextValidationError / KontextTimeoutError
+ *   failed (typed)       rejected with KontextApiError (KontextNetworkError below HTTP) / KontextValidationError /
+ *                        KontextTimeoutError
  *   lost                 neither resolved nor rejected by the deadline, or rejected with anything else  (must be 0)
  * and, across the run:
  *   submitted twice      a logical job (tagged by a unique prompt) that the mock accepted more than once (must be 0)
@@ -104,7 +105,7 @@ async function main() {
   if (!values["no-prebuild"]) prebuild();
   const client = await importPackage("client");
   const { startMockServer } = await importPackage("mocks", "server");
-  const { KontextApiError, KontextValidationError, KontextTimeoutError } = client;
+  const { KontextApiError, KontextNetworkError, KontextValidationError, KontextTimeoutError } = client;
   const rules = faultRules();
   const server = await startMockServer({
     seed: SEED,
@@ -178,6 +179,7 @@ async function main() {
       (result: { data?: { images?: unknown[] } }): Outcome =>
         Array.isArray(result?.data?.images) ? { kind: "completed" } : { kind: "lost", why: "resolved without images" },
       (error: unknown): Outcome => {
+        if (error instanceof KontextNetworkError) return { kind: "typed", name: "KontextNetworkError" };
         if (error instanceof KontextApiError)
           return { kind: "typed", name: "KontextApiError", status: (error as { status: number }).status };
         if (error instanceof KontextValidationError) return { kind: "typed", name: "KontextValidationError", status: 422 };
