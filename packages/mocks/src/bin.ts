@@ -84,7 +84,7 @@ async function main() {
     },
   });
   process.stdout.write(
-    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n`,
+    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n  webhook keys (JWKS): ${server.url}/.well-known/jwks.json\n`,
   );
   const stop = () => {
     void server.close().then(() => process.exit(0));

@@ -12,7 +12,8 @@
  * - images: the PNG/JPEG encoders and the deterministic picture the mock serves;
  * - mock: `createKontextMock` and its introspection types;
  * - outputs: how a seed is drawn from a prompt;
- * - timeline: how a job moves through the queue.
+ * - timeline: how a job moves through the queue;
+ * - webhook-signer: fal's Ed25519 webhook signatures, and the JWKS a receiver verifies them with.
  */
 
 export { type CancelTimer, createManualClock, type ManualClock, type MockClock, realClock } from "./clock.js";
@@ -43,3 +44,9 @@ export {
 } from "./mock.js";
 export { seedFromPrompt } from "./outputs.js";
 export { DEFAULT_TIMELINE, type Timeline } from "./timeline.js";
+export {
+  createWebhookSigner,
+  type MockWebhookJwks,
+  type WebhookSigner,
+  type WebhookSigningOptions,
+} from "./webhook-signer.js";

@@ -20,6 +20,7 @@ import {
 } from "./responses.js";
 import { completesAfter, logTime, nextEdge, phaseAt, type ResolvedTimeline, resolveTimeline, type Timeline } from "./timeline.js";
 import { toHttpValidationError } from "./validation.js";
+import { createWebhookSigner, type MockWebhookJwks, type WebhookSigningOptions } from "./webhook-signer.js";
 
 export interface KontextMockOptions {
   /** How a job moves: IN_QUEUE steps, IN_PROGRESS steps, step length (defaults 2, 3, 200 ms). */
@@ -41,6 +42,12 @@ export interface KontextMockOptions {
   maxRecordedRequests?: number;
   /** Used to POST `fal_webhook` deliveries (default: the global fetch). */
   webhookFetch?: typeof fetch;
+  /**
+   * Deliveries are signed as fal signs them (Ed25519, `X-Fal-Webhook-*` headers) with a key made per mock,
+   * published by `mock.webhookJwks()` and at `/.well-known/jwks.json`. Options set the user id or key;
+   * `false` sends them unsigned.
+   */
+  webhookSigning?: WebhookSigningOptions | false;
   /** Seeds request ids and fault probabilities, for fully repeatable runs. */
   seed?: number;
 }
@@ -96,6 +103,10 @@ export interface MockJob {
 export interface WebhookDelivery {
   url: string;
   payload: WebhookPayload;
+  /** The headers sent (the `x-fal-webhook-*` signature headers among them when signed). */
+  headers: Record<string, string>;
+  /** False when signing is off, or the runtime cannot sign with Ed25519 (then sent unsigned). */
+  signed: boolean;
   /** The receiver's HTTP status, when it answered. */
   status?: number;
   /** Why the delivery failed, when it did. */
@@ -124,6 +135,8 @@ export interface KontextMock {
   readonly jobs: ReadonlyMap<string, MockJob>;
   /** Webhook deliveries attempted, oldest first. */
   readonly webhooks: WebhookDelivery[];
+  /** The public key deliveries are signed with, as a JWKS for `verifyWebhook({ jwks })` (no keys when unsigned). */
+  webhookJwks(): Promise<MockWebhookJwks>;
   addFault(rule: FaultRule): void;
   /** Forgets jobs, requests, webhooks and added faults (the option's faults are re-armed); cancels timers. */
   reset(): void;
@@ -190,6 +203,8 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
   const keepAliveMs = options.streamKeepAliveMs ?? 10_000;
   const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const webhookFetch = options.webhookFetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  const signer = options.webhookSigning === false ? undefined : createWebhookSigner(options.webhookSigning);
+  const webhookJwks = async (): Promise<MockWebhookJwks> => (signer ? signer.jwks() : { keys: [] });
   const idRandom = options.seed === undefined ? undefined : seededRandom(options.seed);
   const faults = new FaultSet(options.faults, options.seed);
   const jobs = new Map<string, Job>();
@@ -292,15 +307,19 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
             error: `Invalid status code: ${r.status}`,
             payload: r.body as WebhookPayload["payload"],
           };
-    const delivery: WebhookDelivery = { url: job.webhookUrl!, payload };
+    const body = JSON.stringify(payload);
+    const headers: Record<string, string> = { "content-type": "application/json", "x-fal-webhook-request-id": job.requestId };
+    const delivery: WebhookDelivery = { url: job.webhookUrl!, payload, headers, signed: false };
     webhooks.push(delivery);
     if (webhooks.length > maxRecorded) webhooks.shift();
     try {
-      const res = await webhookFetch(job.webhookUrl!, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-fal-webhook-request-id": job.requestId },
-        body: JSON.stringify(payload),
-      });
+      if (signer) {
+        // A runtime without Ed25519 in WebCrypto still gets the delivery, unsigned (`signed: false`).
+        const signature = await signer.headers(job.requestId, body).catch(() => undefined);
+        if (signature) Object.assign(headers, signature);
+        delivery.signed = !!signature;
+      }
+      const res = await webhookFetch(job.webhookUrl!, { method: "POST", headers, body });
       delivery.status = res.status;
       await res.body?.cancel();
     } catch (e) {
@@ -672,6 +691,11 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
       }
       const origin = base.replace(/\/sync$/, "");
 
+      // The webhook signing key, for a receiver's `jwksUrl`; public, like fal's.
+      if (path === "/.well-known/jwks.json" && (method === "GET" || method === "HEAD")) {
+        return Response.json(await webhookJwks(), { headers: { "cache-control": "max-age=3600" } });
+      }
+
       // Files are served on any host the mock answers, without credentials (like a CDN).
       const fileMatch = FILE_PATH.exec(path);
       if (fileMatch) {
@@ -747,6 +771,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     requests: { value: requests, enumerable: true },
     jobs: { value: jobs, enumerable: true },
     webhooks: { value: webhooks, enumerable: true },
+    webhookJwks: { value: webhookJwks, enumerable: true },
     clock: { value: clock, enumerable: true },
     addFault: { value: (rule: FaultRule) => faults.add(rule), enumerable: true },
     reset: {

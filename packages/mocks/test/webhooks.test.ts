@@ -1,19 +1,22 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { componentSchema, setup, T2I, violations } from "./helpers.js";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { componentSchema, QUEUE, setup, T2I, violations } from "./helpers.js";
 
 afterAll(() => expect(violations).toEqual([]));
 
 function receiver(status = 200) {
-  const calls: { url: string; headers: Headers; body: any }[] = [];
+  const calls: { url: string; headers: Headers; raw: string; body: any }[] = [];
   const webhookFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    calls.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
+    const raw = String(init?.body);
+    calls.push({ url: String(input), headers: new Headers(init?.headers), raw, body: JSON.parse(raw) });
     return new Response(null, { status });
   }) as typeof fetch;
   return { calls, webhookFetch };
 }
 
 const HOOK = "https://example.org/api/fal/webhook";
-const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Waits until `count` deliveries have been answered (signing makes delivery take a few ticks). */
+const delivered = (t: ReturnType<typeof setup>, count = 1) =>
+  vi.waitFor(() => expect(t.mock.webhooks.filter((d) => d.status !== undefined || d.error !== undefined)).toHaveLength(count));
 const validPayload = componentSchema("WebhookPayload");
 
 describe("webhooks", () => {
@@ -22,10 +25,9 @@ describe("webhooks", () => {
     const t = setup({ webhookFetch: hook.webhookFetch });
     const { body } = await t.submit({ prompt: "hook", seed: 3 }, T2I, `?fal_webhook=${encodeURIComponent(HOOK)}`);
     t.clock.advance(499);
-    await flush();
-    expect(hook.calls).toHaveLength(0);
+    expect(t.mock.webhooks).toHaveLength(0);
     t.clock.advance(1);
-    await flush();
+    await delivered(t);
     expect(hook.calls).toHaveLength(1);
     const [call] = hook.calls;
     expect(call!.url).toBe(HOOK);
@@ -33,7 +35,9 @@ describe("webhooks", () => {
     expect(call!.body).toMatchObject({ request_id: body.request_id, gateway_request_id: body.request_id, status: "OK" });
     expect(call!.body.payload).toEqual(await (await t.call(body.response_url)).json());
     expect(validPayload(call!.body)).toBe(true);
-    expect(t.mock.webhooks).toEqual([{ url: HOOK, payload: call!.body, status: 200 }]);
+    expect(t.mock.webhooks).toEqual([
+      { url: HOOK, payload: call!.body, headers: Object.fromEntries(call!.headers), signed: true, status: 200 },
+    ]);
   });
 
   it("POSTs an ERROR payload when the result fails", async () => {
@@ -41,7 +45,7 @@ describe("webhooks", () => {
     const t = setup({ webhookFetch: hook.webhookFetch, faults: [{ kind: "fail-at-result" }] });
     const { body } = await t.submit({ prompt: "x" }, T2I, `?fal_webhook=${HOOK}`);
     t.clock.advance(500);
-    await flush();
+    await delivered(t);
     expect(hook.calls[0]!.body).toMatchObject({
       request_id: body.request_id,
       status: "ERROR",
@@ -59,9 +63,8 @@ describe("webhooks", () => {
     const running = (await t.submit({ prompt: "b" }, T2I, `?fal_webhook=${HOOK}`)).body;
     t.clock.advance(250);
     await t.call(running.cancel_url, { method: "PUT" });
-    await flush();
     t.clock.advance(10_000);
-    await flush();
+    await delivered(t);
     expect(hook.calls.map((c) => [c.body.request_id, c.body.status, c.body.error])).toEqual([
       [running.request_id, "ERROR", "Invalid status code: 400"],
     ]);
@@ -77,7 +80,7 @@ describe("webhooks", () => {
     });
     const { body } = await t.submit({ prompt: "x" }, T2I, `?fal_webhook=${HOOK}`);
     t.clock.advance(500);
-    await flush();
+    await delivered(t);
     expect(t.mock.webhooks[0]).toMatchObject({ url: HOOK, error: "fetch failed" });
     expect((await t.call(body.response_url)).status).toBe(200);
   });
@@ -87,7 +90,65 @@ describe("webhooks", () => {
     const t = setup({ webhookFetch: hook.webhookFetch });
     await t.submit({ prompt: "x" }, T2I, `?fal_webhook=${HOOK}`);
     t.clock.advance(500);
-    await flush();
+    await delivered(t);
     expect(t.mock.webhooks[0]!.status).toBe(500);
+  });
+});
+
+const hex = (bytes: ArrayBuffer) => Buffer.from(bytes).toString("hex");
+
+/** fal's scheme, checked by hand with WebCrypto (the client's verifyWebhook is tested against this mock too). */
+async function verifies(publicKey: CryptoKey, headers: Headers, raw: string) {
+  const digest = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(raw)));
+  const message = ["request-id", "user-id", "timestamp"].map((h) => headers.get(`x-fal-webhook-${h}`)).join("\n");
+  const signature = Buffer.from(headers.get("x-fal-webhook-signature") ?? "", "hex");
+  return crypto.subtle.verify("Ed25519", publicKey, signature, new TextEncoder().encode(`${message}\n${digest}`));
+}
+
+async function completedDelivery(options: Parameters<typeof setup>[0] = {}) {
+  const hook = receiver();
+  const t = setup({ webhookFetch: hook.webhookFetch, ...options });
+  const { body } = await t.submit({ prompt: "signed" }, T2I, `?fal_webhook=${HOOK}`);
+  t.clock.advance(500);
+  await delivered(t);
+  return { t, call: hook.calls[0]!, requestId: body.request_id as string };
+}
+
+describe("webhook signatures", () => {
+  it("signs each delivery as fal does, with the key published at /.well-known/jwks.json", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { t, call, requestId } = await completedDelivery();
+    expect(call.headers.get("x-fal-webhook-request-id")).toBe(requestId);
+    expect(call.headers.get("x-fal-webhook-user-id")).toBe("mock-user");
+    // The wall clock, not the manual clock (2025-01-01), so a receiver's default tolerance accepts it.
+    expect(Number(call.headers.get("x-fal-webhook-timestamp"))).toBeGreaterThanOrEqual(before);
+    expect(call.headers.get("x-fal-webhook-signature")).toMatch(/^[0-9a-f]{128}$/);
+
+    // Public, like fal's JWKS: no Authorization needed.
+    const served = await t.mock.fetch(`${QUEUE}/.well-known/jwks.json`);
+    expect(served.status).toBe(200);
+    const jwks = await served.json();
+    expect(jwks).toEqual(await t.mock.webhookJwks());
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: "OKP", crv: "Ed25519", kid: "kontext-mock" })]);
+    const key = await crypto.subtle.importKey("jwk", jwks.keys[0], { name: "Ed25519" }, false, ["verify"]);
+    expect(await verifies(key, call.headers, call.raw)).toBe(true);
+    // ...and the signature covers the body: one changed byte and it no longer verifies.
+    expect(await verifies(key, call.headers, call.raw.replace("signed", "Signed"))).toBe(false);
+  });
+
+  it("signs with a given key pair and user id", async () => {
+    const keyPair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const { t, call } = await completedDelivery({ webhookSigning: { keyPair, userId: "user-42", keyId: "k1" } });
+    expect(call.headers.get("x-fal-webhook-user-id")).toBe("user-42");
+    expect(await verifies(keyPair.publicKey, call.headers, call.raw)).toBe(true);
+    const { x } = await crypto.subtle.exportKey("jwk", keyPair.publicKey);
+    expect((await t.mock.webhookJwks()).keys).toEqual([expect.objectContaining({ x, kid: "k1" })]);
+  });
+
+  it("webhookSigning: false sends the delivery unsigned and publishes no key", async () => {
+    const { t, call } = await completedDelivery({ webhookSigning: false });
+    expect([...call.headers.keys()].sort()).toEqual(["content-type", "x-fal-webhook-request-id"]);
+    expect(t.mock.webhooks[0]!.signed).toBe(false);
+    expect(await t.mock.webhookJwks()).toEqual({ keys: [] });
   });
 });
