@@ -13,4 +13,5 @@ export {
   TARGET_URL_HEADER,
 } from "./proxy/create-proxy.js";
 export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./proxy/node-adapter.js";
+export type { Operation as ProxyOperation } from "./proxy/operations.js";
 export { type RouteHandlers, toRouteHandlers } from "./proxy/route-handlers.js";

@@ -265,4 +265,64 @@ describe("against the mock's in-process handler (request log)", () => {
     expect(response.status).toBe(404);
     expect(await response.text()).not.toContain("server-key-secret");
   });
+
+  it("authorizeOperation + onSubmitted: only the user who submitted a job may follow or cancel it", async () => {
+    const owners = new Map<string, string>();
+    const userOf = (request: Request) => request.headers.get("x-user") ?? "";
+    const seen: string[] = [];
+    const { mock, proxy } = setup({
+      onSubmitted: (requestId, request) => {
+        owners.set(requestId, userOf(request));
+      },
+      authorizeOperation: (operation, request) => {
+        seen.push(operation.kind);
+        if (operation.kind === "submit" || operation.kind === "run") return userOf(request) !== "";
+        return owners.get(operation.requestId) === userOf(request);
+      },
+    });
+    const as = (user: string, target: string, init: RequestInit = {}) =>
+      at(target, { ...init, headers: { "x-user": user, ...(init.headers as Record<string, string>) } });
+
+    expect(
+      (await proxy(at(`https://queue.fal.run/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x" }) }))).status,
+    ).toBe(403);
+    const submitted = await proxy(
+      as("ada", `https://queue.fal.run/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x" }) }),
+    );
+    expect(submitted.status).toBe(200);
+    const { request_id: id } = (await submitted.json()) as { request_id: string };
+    expect(owners.get(id)).toBe("ada");
+
+    const job = `https://queue.fal.run/fal-ai/flux-pro/requests/${id}`;
+    const requestsBefore = mock.requests.length;
+    const refused = [
+      await proxy(as("bob", `${job}/status`)),
+      await proxy(as("bob", job)),
+      await proxy(as("bob", `${job}/status/stream`)),
+      await proxy(as("bob", `${job}/cancel`, { method: "PUT" })),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403]);
+    expect(await refused[0]!.json()).toMatchObject({ error_type: "proxy_forbidden" });
+    // Refused before upstream: the mock saw nothing of them.
+    expect(mock.requests.length).toBe(requestsBefore);
+
+    const own = await proxy(as("ada", `${job}/status`));
+    expect([200, 202]).toContain(own.status);
+    expect(await own.json()).toMatchObject({ request_id: id });
+    expect(seen).toEqual(["submit", "submit", "status", "result", "stream", "cancel", "status"]);
+  });
+
+  it("an onSubmitted that throws is reported, and the caller still gets the job's id", async () => {
+    const errors: unknown[] = [];
+    const { mock, proxy } = setup({
+      onSubmitted: () => {
+        throw new Error("ownership store down");
+      },
+      onError: (error) => errors.push(error),
+    });
+    const response = await proxy(at(`https://queue.fal.run/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x" }) }));
+    expect(response.status).toBe(200);
+    expect(mock.jobs.has(((await response.json()) as { request_id: string }).request_id)).toBe(true);
+    expect(errors).toEqual([new Error("ownership store down")]);
+  });
 });

@@ -380,6 +380,29 @@ describe("who may use it (default authorize = same origin)", () => {
   });
 });
 
+describe("authorizeOperation", () => {
+  it("decides per operation before the body is read: false → 403, a Response is sent as is", async () => {
+    const { proxy, calls } = setup({
+      authorizeOperation: (operation) =>
+        operation.kind === "submit" && operation.endpoint === T2I
+          ? new Response("upgrade your plan", { status: 402 })
+          : operation.kind !== "cancel",
+    });
+    // Even an invalid body is not looked at: the operation is refused first.
+    const refused = await proxy(post(`${QUEUE}/${T2I}`, { prompt: "" }));
+    expect(refused.status).toBe(402);
+    expect(await refused.text()).toBe("upgrade your plan");
+    const cancel = await proxy(
+      browser(PROXY, { method: "PUT", target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/cancel` }),
+    );
+    expect(cancel.status).toBe(403);
+    expect(calls).toHaveLength(0);
+    const status = await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status` }));
+    expect(status.status).toBe(202);
+    expect(calls).toHaveLength(1);
+  });
+});
+
 describe("keeping the key and the browser's secrets where they belong", () => {
   it("forwards only safe request headers", async () => {
     const { proxy, calls } = setup();

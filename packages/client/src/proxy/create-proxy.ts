@@ -50,6 +50,18 @@ export interface KontextProxyOptions {
   authorize?: AuthorizeRequest;
   /** Extra origins the default `authorize` accepts (ignored when you pass your own `authorize`). */
   allowedOrigins?: readonly string[];
+  /**
+   * A second check once the proxy knows what the request asks for (after `authorize`, before the body is
+   * read or upstream called): per-endpoint rules, quotas, or, with `onSubmitted`, letting only the user
+   * who submitted a job see its status and result or cancel it. Same answers as `authorize`.
+   */
+  authorizeOperation?: (operation: Operation, request: Request) => boolean | Response | Promise<boolean | Response>;
+  /**
+   * Called when upstream has accepted a queue submit, with its request id, before the answer goes back:
+   * record who owns the job. If it throws, the error goes to `onError` and the answer still goes back
+   * (the job exists either way; hiding its id would only lose it).
+   */
+  onSubmitted?: (requestId: string, request: Request) => void | Promise<void>;
   /** Largest request body accepted, in bytes; bigger ones get 413. Default 20 MiB. */
   maxBodyBytes?: number;
   /** The `fetch` used to call upstream. Default: the global `fetch`. */
@@ -247,6 +259,12 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
       if (resolved instanceof Response) return resolved;
       const { op, upstream, mount } = resolved;
 
+      if (options.authorizeOperation) {
+        const allowedOp = await options.authorizeOperation(op, request);
+        if (allowedOp instanceof Response) return allowedOp;
+        if (allowedOp !== true) return fail(403, "proxy_forbidden", "this request is not allowed this operation");
+      }
+
       if (op.kind === "submit") {
         if (resolved.webhook !== null) {
           const policy = options.allowClientWebhooks ?? false;
@@ -287,7 +305,16 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
         report(error, request);
         return fail(502, "proxy_upstream_unreachable", "the upstream API could not be reached");
       }
-      return await relay(upstreamResponse, op, mount, credentials);
+      const answer = await relay(upstreamResponse, op, mount, credentials);
+      if (op.kind === "submit" && answer.ok && options.onSubmitted) {
+        try {
+          const { request_id } = (await answer.clone().json()) as { request_id?: unknown };
+          if (typeof request_id === "string") await options.onSubmitted(request_id, request);
+        } catch (error) {
+          report(error, request);
+        }
+      }
+      return answer;
     } catch (error) {
       if (request.signal?.aborted) return new Response(null, { status: 499 });
       report(error, request);

@@ -2,7 +2,8 @@ import { type EndpointId, endpoints } from "@kontext-sdk/schema";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
- * Anything else is refused: the proxy is an allowlist, not a relay.
+ * Anything else is refused: the proxy is an allowlist, not a relay. Exported as `ProxyOperation`, for
+ * `authorizeOperation`; `appPath` is the owner/app part of the endpoint id (`fal-ai/flux-pro`).
  */
 export type Operation =
   | { kind: "submit"; endpoint: EndpointId; appPath: string }
