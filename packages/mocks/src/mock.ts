@@ -48,6 +48,12 @@ export interface KontextMockOptions {
    * `false` sends them unsigned.
    */
   webhookSigning?: WebhookSigningOptions | false;
+  /**
+   * Deliver again after a failed attempt (no answer, or not 2xx), as fal does (it tries 10 more times over
+   * about 2 hours): `retries` more attempts, `delayMs` apart on the mock's clock (default 1,000 ms).
+   * Default: one attempt. Retries stop when the job expires or the mock is reset.
+   */
+  webhookRetry?: { retries: number; delayMs?: number };
   /** Seeds request ids and fault probabilities, for fully repeatable runs. */
   seed?: number;
 }
@@ -103,6 +109,8 @@ export interface MockJob {
 export interface WebhookDelivery {
   url: string;
   payload: WebhookPayload;
+  /** 1 for the first attempt, 2 for the first retry, and so on (see `webhookRetry`). */
+  attempt: number;
   /** The headers sent (the `x-fal-webhook-*` signature headers among them when signed). */
   headers: Record<string, string>;
   /** False when signing is off, or the runtime cannot sign with Ed25519 (then sent unsigned). */
@@ -295,7 +303,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     return { status: 200, body: outputFor(job.generation, fileUrl(base, job)), headers };
   }
 
-  async function deliverWebhook(job: Job) {
+  async function deliverWebhook(job: Job, attempt: number) {
     const r = resultOf(job, job.base);
     const payload: WebhookPayload =
       r.status === 200
@@ -309,7 +317,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
           };
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = { "content-type": "application/json", "x-fal-webhook-request-id": job.requestId };
-    const delivery: WebhookDelivery = { url: job.webhookUrl!, payload, headers, signed: false };
+    const delivery: WebhookDelivery = { url: job.webhookUrl!, attempt, payload, headers, signed: false };
     webhooks.push(delivery);
     if (webhooks.length > maxRecorded) webhooks.shift();
     try {
@@ -320,25 +328,33 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         delivery.signed = !!signature;
       }
       const res = await webhookFetch(job.webhookUrl!, { method: "POST", headers, body });
+      // The answer's body is not needed; dropping it without waiting keeps "answered" and "retry scheduled"
+      // in the same tick, so whoever sees the status also sees the next attempt's timer.
+      res.body?.cancel().catch(() => {});
       delivery.status = res.status;
-      await res.body?.cancel();
     } catch (e) {
       delivery.error = e instanceof Error ? e.message : String(e);
     }
+    const delivered = delivery.status !== undefined && delivery.status >= 200 && delivery.status < 300;
+    if (!delivered && attempt <= (options.webhookRetry?.retries ?? 0)) {
+      schedule(job, options.webhookRetry?.delayMs ?? 1_000, () => deliverWebhook(job, attempt + 1));
+    }
+  }
+
+  /** Runs `fn` after `ms` on the mock's clock, as one of the job's timers (so expiry and reset cancel it). */
+  function schedule(job: Job, ms: number, fn: () => unknown) {
+    const cancel = setTimer(() => {
+      job.timers.delete(cancel);
+      void fn();
+    }, ms);
+    job.timers.add(cancel);
   }
 
   /** (Re)schedules the webhook for when the job completes. */
   function scheduleCompletion(job: Job) {
     job.dispose();
     if (!job.webhookUrl) return;
-    const cancel = setTimer(
-      () => {
-        job.timers.delete(cancel);
-        void deliverWebhook(job);
-      },
-      Math.max(0, job.completedAt - clock.now()),
-    );
-    job.timers.add(cancel);
+    schedule(job, Math.max(0, job.completedAt - clock.now()), () => deliverWebhook(job, 1));
   }
 
   function record(request: Request, url: URL, body: unknown): RecordedRequest {

@@ -3,12 +3,14 @@ import { componentSchema, QUEUE, setup, T2I, violations } from "./helpers.js";
 
 afterAll(() => expect(violations).toEqual([]));
 
-function receiver(status = 200) {
+/** Answers each delivery with the next of `statuses` (the last one repeats). */
+function receiver(...statuses: number[]) {
+  if (!statuses.length) statuses.push(200);
   const calls: { url: string; headers: Headers; raw: string; body: any }[] = [];
   const webhookFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const raw = String(init?.body);
     calls.push({ url: String(input), headers: new Headers(init?.headers), raw, body: JSON.parse(raw) });
-    return new Response(null, { status });
+    return new Response(null, { status: statuses[Math.min(calls.length, statuses.length) - 1] });
   }) as typeof fetch;
   return { calls, webhookFetch };
 }
@@ -36,7 +38,7 @@ describe("webhooks", () => {
     expect(call!.body.payload).toEqual(await (await t.call(body.response_url)).json());
     expect(validPayload(call!.body)).toBe(true);
     expect(t.mock.webhooks).toEqual([
-      { url: HOOK, payload: call!.body, headers: Object.fromEntries(call!.headers), signed: true, status: 200 },
+      { url: HOOK, attempt: 1, payload: call!.body, headers: Object.fromEntries(call!.headers), signed: true, status: 200 },
     ]);
   });
 
@@ -92,6 +94,59 @@ describe("webhooks", () => {
     t.clock.advance(500);
     await delivered(t);
     expect(t.mock.webhooks[0]!.status).toBe(500);
+    // One attempt unless webhookRetry asks for more.
+    t.clock.advance(60_000);
+    expect(t.mock.webhooks).toHaveLength(1);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it("webhookRetry: tries again on the mock's clock after a failure, re-signed, until a 2xx or the limit", async () => {
+    const failing = receiver(500);
+    const t = setup({ webhookFetch: failing.webhookFetch, webhookRetry: { retries: 2, delayMs: 1_000 } });
+    await t.submit({ prompt: "x" }, T2I, `?fal_webhook=${HOOK}`);
+    t.clock.advance(500);
+    await delivered(t, 1);
+    t.clock.advance(999);
+    expect(t.mock.webhooks).toHaveLength(1);
+    t.clock.advance(1);
+    await delivered(t, 2);
+    t.clock.advance(1_000);
+    await delivered(t, 3);
+    t.clock.advance(60_000);
+    expect(t.mock.webhooks.map((d) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 500],
+    ]);
+    expect(failing.calls.every((c) => c.headers.get("x-fal-webhook-signature")?.length === 128)).toBe(true);
+    expect(t.clock.pendingTimers).toBe(0);
+
+    // A receiver that recovers: no attempt after the first 2xx; a thrown fetch counts as a failure too.
+    let thrown = false;
+    const flaky = receiver(503, 200);
+    const u = setup({
+      webhookFetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        if (!thrown) {
+          thrown = true;
+          throw new TypeError("fetch failed");
+        }
+        return flaky.webhookFetch(input, init);
+      }) as typeof fetch,
+      webhookRetry: { retries: 5 },
+    });
+    await u.submit({ prompt: "x" }, T2I, `?fal_webhook=${HOOK}`);
+    u.clock.advance(500);
+    await delivered(u, 1);
+    u.clock.advance(1_000);
+    await delivered(u, 2);
+    u.clock.advance(1_000);
+    await delivered(u, 3);
+    u.clock.advance(60_000);
+    expect(u.mock.webhooks.map((d) => [d.attempt, d.status ?? d.error])).toEqual([
+      [1, "fetch failed"],
+      [2, 503],
+      [3, 200],
+    ]);
   });
 });
 
