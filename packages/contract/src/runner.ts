@@ -264,6 +264,35 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     allowForeignUrls: options.allowForeignUrls,
   });
 
+  /**
+   * A small valid job that must be accepted: a rejection, a missing request id and off-base queue URLs
+   * are violations (a wrong key must read as a failure, not as a run of skipped checks). Returns the
+   * request id, if there is one to go on with.
+   */
+  const acceptedSubmit = async (
+    rec: Recorder,
+    endpoint: EndpointId,
+    input: Record<string, unknown>,
+  ): Promise<string | undefined> => {
+    const ex = await submit(rec, endpoint, input);
+    const base = { operationId: registry[endpoint].operationId, status: ex.status };
+    if (ex.status >= 300) {
+      rec.violations.push({
+        ...base,
+        rule: "submit-rejected",
+        path: "$",
+        message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
+      });
+      return undefined;
+    }
+    if (ex.failed) return undefined;
+    rec.violations.push(...checkRequestId(ex.body, base));
+    const id = (ex.body as { request_id?: unknown } | null)?.request_id;
+    if (typeof id !== "string" || !id) return undefined;
+    rec.violations.push(...checkQueueUrls(ex.body, urlContext(endpoint, id), base));
+    return id;
+  };
+
   /** One status call with every per-answer rule applied; returns the state it reports. */
   const statusOnce = async (rec: Recorder, endpoint: EndpointId, requestId: string, logs: 0 | 1, last?: string) => {
     const ex = await send(rec, "getStatus", "GET", queueUrl(endpoint, requestId, `/status?logs=${logs}`));
@@ -351,30 +380,10 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       continue;
     }
     const input = inputFor(endpoint, "contract check: a small red square");
-    const operationId = registry[endpoint].operationId;
     let requestId: string | undefined;
     await timed("submit", endpoint, async (rec) => {
-      const ex = await submit(rec, endpoint, input);
-      const base = { operationId, status: ex.status };
-      if (ex.status >= 300) {
-        // The answer may be documented (401, 429), but a small valid job must be accepted, or
-        // a wrong key would read as a run of skipped checks instead of a failure.
-        rec.violations.push({
-          ...base,
-          rule: "submit-rejected",
-          path: "$",
-          message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
-        });
-        return;
-      }
-      if (ex.failed) return;
-      rec.violations.push(...checkRequestId(ex.body, base));
-      const id = (ex.body as { request_id?: unknown } | null)?.request_id;
-      if (typeof id === "string" && id) {
-        requestId = id;
-        rec.notes.push(`request ${id}`);
-        rec.violations.push(...checkQueueUrls(ex.body, urlContext(endpoint, id), base));
-      }
+      requestId = await acceptedSubmit(rec, endpoint, input);
+      if (requestId) rec.notes.push(`request ${requestId}`);
     });
     if (requestId === undefined) {
       for (const name of perEndpoint.slice(1)) skipped(name, endpoint, "skipped: submit gave no request id");
@@ -462,22 +471,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   else if (!cancelBudget) skipped("cancel", probe, overBudget);
   else {
     await timed("cancel", probe, async (rec) => {
-      const ex = await submit(rec, probe, inputFor(probe, "contract check: a job to cancel"));
-      if (ex.failed) return;
-      const base = { operationId: registry[probe].operationId, status: ex.status };
-      if (ex.status >= 300) {
-        rec.violations.push({
-          ...base,
-          rule: "submit-rejected",
-          path: "$",
-          message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
-        });
-        return;
-      }
-      rec.violations.push(...checkRequestId(ex.body, base));
-      const id = (ex.body as { request_id?: unknown } | null)?.request_id;
-      if (typeof id !== "string" || !id) return;
-      rec.violations.push(...checkQueueUrls(ex.body, urlContext(probe, id), base));
+      const id = await acceptedSubmit(rec, probe, inputFor(probe, "contract check: a job to cancel"));
+      if (!id) return;
       const cancelled = await send(rec, "cancelRequest", "PUT", queueUrl(probe, id, "/cancel"));
       if (cancelled.failed) return;
       const state = (cancelled.body as { status?: unknown } | null)?.status;

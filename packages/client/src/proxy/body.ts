@@ -13,20 +13,9 @@ export async function readLimited(request: Request, maxBytes: number): Promise<L
     return { ok: false, reason: "too-large" };
   }
   if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return { ok: false, reason: "too-large" };
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
+  const { chunks, over } = await readChunks(request.body, maxBytes);
+  if (over) return { ok: false, reason: "too-large" };
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
@@ -38,19 +27,28 @@ export async function readLimited(request: Request, maxBytes: number): Promise<L
 /** Reads a response body as text, cut at `maxBytes` (error bodies are small; a huge one is not worth holding). */
 export async function readTextCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
   if (!body) return "";
-  const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
+  for (const chunk of (await readChunks(body, maxBytes)).chunks) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
+/**
+ * The chunks of a stream up to `maxBytes`. Past that the stream is cancelled, `over` is true and the
+ * chunk that crossed the line is left out.
+ */
+async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ chunks: Uint8Array[]; over: boolean }> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return { chunks, over: false };
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      break;
+      return { chunks, over: true };
     }
-    text += decoder.decode(value, { stream: true });
+    chunks.push(value);
   }
-  return text + decoder.decode();
 }
