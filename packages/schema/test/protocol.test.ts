@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { endpoints } from "../src/index.js";
 import {
   appPath,
+  bodyTooLargeResponse,
   decodeDataUri,
   describeErrorBody,
   fieldName,
@@ -28,6 +29,7 @@ import {
   toDataUri,
   toHex,
   truncate,
+  unreadableBodyResponse,
   webhookSignedMessage,
 } from "../src/protocol/index.js";
 
@@ -196,5 +198,22 @@ describe("sleep and errors", () => {
   it("KontextError serialises its name, message and own fields", () => {
     const error = Object.assign(new KontextError("boom"), { status: 500 });
     expect(JSON.parse(JSON.stringify(error))).toEqual({ name: "KontextError", message: "boom", status: 500 });
+  });
+});
+
+describe("unreadable and oversized bodies", () => {
+  it("answers broken and too-deep JSON with one 422 shape, and oversize with 413", async () => {
+    const broken = parseJsonBounded("{", 64);
+    const deep = parseJsonBounded("[[[]]]", 2);
+    if (broken.ok || deep.ok) throw new Error("expected failures");
+    const brokenAnswer = unreadableBodyResponse(broken);
+    expect(brokenAnswer.status).toBe(422);
+    expect((await brokenAnswer.json()).detail[0]).toMatchObject({ loc: ["body"], type: "json_invalid" });
+    const deepAnswer = unreadableBodyResponse(deep);
+    expect((await deepAnswer.json()).detail[0]).toMatchObject({ loc: ["body"], type: "json_too_deep", ctx: { max_depth: 2 } });
+    const large = bodyTooLargeResponse(1024);
+    expect(large.status).toBe(413);
+    expect(large.headers.get("x-fal-error-type")).toBe("request_too_large");
+    expect(await large.json()).toEqual({ detail: "the request body is larger than 1024 bytes", error_type: "request_too_large" });
   });
 });

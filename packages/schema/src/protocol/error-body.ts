@@ -7,6 +7,7 @@
  * on every status (fal docs: model-apis/errors, request-errors).
  */
 import type { ValidationIssue } from "../validate.js";
+import type { JsonReadFailure } from "./json.js";
 import { truncate } from "./text.js";
 
 /** A `loc` path as fal writes it: `["body", "image_urls", 0]`. */
@@ -144,4 +145,28 @@ export function flatErrorResponse(status: number, detail: string, errorType: str
 /** A 422 with fal's validation body. */
 export function validationErrorResponse(detail: ErrorDetailItem[], headers: HeadersInit = {}): Response {
   return jsonResponse(422, { detail } satisfies ValidationErrorBody, headers);
+}
+
+/**
+ * The answer to a request body that is not JSON, or nests deeper than the server allows. Both are the
+ * caller's input problem, so both are a 422 in fal's validation shape (FastAPI, which fal's apps run on,
+ * answers unparsable JSON with `type: "json_invalid"` at `loc: ["body"]`), and the proxy and the mock
+ * give the very same answer.
+ */
+export function unreadableBodyResponse(failure: JsonReadFailure, headers: HeadersInit = {}): Response {
+  const item: ErrorDetailItem =
+    failure.reason === "too_deep"
+      ? {
+          loc: ["body"],
+          msg: `JSON nests deeper than ${failure.limit} levels`,
+          type: "json_too_deep",
+          ctx: { max_depth: failure.limit },
+        }
+      : { loc: ["body"], msg: "JSON decode error", type: "json_invalid", ctx: { error: failure.message } };
+  return validationErrorResponse([item], headers);
+}
+
+/** A body over the server's size cap: 413 with fal's flat body, naming the cap. */
+export function bodyTooLargeResponse(limitBytes: number, headers: HeadersInit = {}): Response {
+  return flatErrorResponse(413, `the request body is larger than ${limitBytes} bytes`, "request_too_large", headers);
 }

@@ -18,6 +18,7 @@
  */
 export { fromBase64, fromHex, sha256Hex, toBase64, toHex } from "./bytes.js";
 export {
+  bodyTooLargeResponse,
   describeErrorBody,
   type ErrorDetailItem,
   errorTypeOf,
@@ -31,6 +32,7 @@ export {
   type Loc,
   locToPointer,
   pointerToLoc,
+  unreadableBodyResponse,
   type ValidationErrorBody,
   validationErrorResponse,
 } from "./error-body.js";
