@@ -35,8 +35,10 @@ const VALIDATED_SCHEMAS = [
   "CompletedStatus",
   "KontextOutput",
   "CancelResponse",
+  "CancelRefusal",
   "HTTPValidationError",
   "FlatError",
+  "ErrorBody",
   "WebhookPayload",
 ] as const;
 
@@ -122,12 +124,24 @@ function registry(queue: Json, sync: Json): string {
     if (p.default !== undefined) defaults[name] = p.default;
   }
   const t2iAspect = schemas.TextToImageInput.allOf[1].properties.aspect_ratio.default;
+  const multiImages = schemas.MultiEditInput.allOf[1].properties.image_urls;
+  const limits = {
+    promptMaxLength: base.prompt.maxLength,
+    imageUrlsMaxItems: multiImages.maxItems,
+    maxJsonDepth: schemas.KontextInputBase["x-max-json-depth"],
+    maxBodyBytes: schemas.KontextInputBase["x-max-body-bytes"],
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`spec: input limit ${name} is missing or not a positive integer`);
+  }
   const constants = {
     aspectRatios: schemas.AspectRatio.enum,
     outputFormats: schemas.OutputFormat.enum,
     safetyTolerances: schemas.SafetyTolerance.enum,
     queueStatuses: schemas.QueueStatus.oneOf.map((s: Json) => resolve(queue, s).properties.status.const),
     cancelStatuses: schemas.CancelResponse.properties.status.enum,
+    requestErrorTypes: schemas.RequestErrorType.enum,
+    limits,
     ranges,
     defaults: { ...defaults, text_to_image_aspect_ratio: t2iAspect },
     queueBaseUrl: queue.servers[0].url,
@@ -147,6 +161,16 @@ export const OUTPUT_FORMATS = ${lit(constants.outputFormats)} as const;
 export const SAFETY_TOLERANCES = ${lit(constants.safetyTolerances)} as const;
 export const QUEUE_STATUSES = ${lit(constants.queueStatuses)} as const;
 export const CANCEL_STATUSES = ${lit(constants.cancelStatuses)} as const;
+
+/** The \`error_type\` values fal documents for infrastructure errors (fal docs, model-apis/request-errors). */
+export const REQUEST_ERROR_TYPES = ${lit(constants.requestErrorTypes)} as const;
+
+/**
+ * Bounds on an input, from the spec (spec/DECISIONS.md): the prompt's length in characters, the number
+ * of \`image_urls\`, the JSON nesting depth and the body size in bytes. The validators enforce the first
+ * two; a proxy or a mock checks the other two on the raw body before parsing it.
+ */
+export const INPUT_LIMITS = ${lit(constants.limits)} as const;
 
 /** Numeric ranges of the input fields (inclusive). */
 export const INPUT_RANGES = ${lit(constants.ranges)} as const;

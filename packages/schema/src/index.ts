@@ -15,10 +15,12 @@ export {
   CANCEL_STATUSES,
   endpoints,
   INPUT_DEFAULTS,
+  INPUT_LIMITS,
   INPUT_RANGES,
   OUTPUT_FORMATS,
   QUEUE_BASE_URL,
   QUEUE_STATUSES,
+  REQUEST_ERROR_TYPES,
   SAFETY_TOLERANCES,
   SYNC_BASE_URL,
 } from "./generated/registry.js";
@@ -56,11 +58,18 @@ export type InProgressStatus = Schemas["InProgressStatus"];
 export type CompletedStatus = Schemas["CompletedStatus"];
 export type SubmitResponse = Schemas["SubmitResponse"];
 export type CancelResponse = Schemas["CancelResponse"];
+/** A refused cancel: a cancel body or fal's error body. */
+export type CancelRefusal = Schemas["CancelRefusal"];
 export type LogEntry = Schemas["LogEntry"];
 export type QueueMetrics = Schemas["QueueMetrics"];
 export type HTTPValidationError = Schemas["HTTPValidationError"];
 export type ValidationErrorItem = Schemas["ValidationErrorItem"];
 export type FlatError = Schemas["FlatError"];
+/** Any error body fal sends: the validation shape (`detail` array) or the flat shape (`detail` string). */
+export type ErrorBody = Schemas["ErrorBody"];
+/** The `error_type` values fal documents. */
+export type RequestErrorType = Schemas["RequestErrorType"];
+export type ObjectLifecyclePreference = Schemas["ObjectLifecyclePreference"];
 export type WebhookPayload = Schemas["WebhookPayload"];
 
 /** The id of a Kontext endpoint, e.g. `"fal-ai/flux-pro/kontext/max"`. */

@@ -1,8 +1,10 @@
 import { endpoints } from "./generated/registry.js";
 import {
+  validateCancelRefusal,
   validateCancelResponse,
   validateCompletedStatus,
   validateEditInput,
+  validateErrorBody,
   validateFlatError,
   validateHTTPValidationError,
   validateInProgressStatus,
@@ -52,8 +54,10 @@ const schemaValidators = {
   CompletedStatus: validateCompletedStatus,
   KontextOutput: validateKontextOutput,
   CancelResponse: validateCancelResponse,
+  CancelRefusal: validateCancelRefusal,
   HTTPValidationError: validateHTTPValidationError,
   FlatError: validateFlatError,
+  ErrorBody: validateErrorBody,
   WebhookPayload: validateWebhookPayload,
 } as const;
 

@@ -173,8 +173,9 @@ export interface paths {
         /**
          * Fetch a job's result
          * @description Serves the output once the job is `COMPLETED`. A job that failed also reaches `COMPLETED`;
-         *     its error is served here, most often as a 422 with field errors, or as a flat
-         *     infrastructure error with `error_type`. Before completion it answers 400.
+         *     its error is served here with the status and body the model returned: most often a 422 with
+         *     field errors, possibly a 422 with a string `detail`, a model 5xx with a `detail` array, or a
+         *     flat infrastructure error with `error_type`. Before completion it answers 400.
          */
         get: operations["getResult"];
         put?: never;
@@ -196,7 +197,8 @@ export interface paths {
         /**
          * Cancel a job
          * @description A queued job is removed; a running job is sent a cancellation signal (the runner decides).
-         *     Branch on the body's `status` as well as on the HTTP code.
+         *     Branch on the body's `status` as well as on the HTTP code: the codes of the refusals are not
+         *     documented by fal, and an unknown id may get fal's flat `{detail}` body instead of a `status`.
          */
         put: operations["cancelRequest"];
         post?: never;
@@ -220,9 +222,12 @@ export interface webhooks {
         /**
          * fal's webhook delivery
          * @description POSTed to the `fal_webhook` URL given at submit when the job finishes. Signed with Ed25519
-         *     (headers `X-Fal-Webhook-Request-Id`, `X-Fal-Webhook-User-Id`, `X-Fal-Webhook-Timestamp`,
-         *     `X-Fal-Webhook-Signature`) over the request id, user id, timestamp and the body's SHA-256,
-         *     with keys from fal's JWKS. Delivery is retried on failure.
+         *     over `request_id`, `user_id`, `timestamp` and the hex SHA-256 of the raw body, joined by
+         *     newlines; the signature is hex in `X-Fal-Webhook-Signature`. The public keys are a JWKS at
+         *     `https://rest.fal.ai/.well-known/jwks.json` (older pages and the `FAL_JWKS_URL` of fal's
+         *     examples use `https://rest.alpha.fal.ai/.well-known/jwks.json`). Delivery is retried on
+         *     failure (10 times over 2 hours), so the same delivery can arrive more than once:
+         *     de-duplicate by `request_id`.
          */
         post: operations["receiveWebhook"];
         delete?: never;
@@ -252,13 +257,14 @@ export interface components {
          */
         SafetyTolerance: "1" | "2" | "3" | "4" | "5" | "6";
         /**
-         * @description An `http(s)` URL or a `data:image/...` URI of an input image.
+         * @description An input image: any `http://` or `https://` URL, or any `data:` URL (scheme case-insensitive,
+         *     any media type: fal sniffs the bytes). Large files are better uploaded to storage first.
          * @example https://v3.fal.media/files/rabbit/rmgBxhwGYb2d3pl3x9sKf_output.png
          */
         ImageSource: string;
         /** @description Fields shared by every Kontext input. */
         KontextInputBase: {
-            /** @description The prompt to generate or edit the image with. */
+            /** @description The prompt to generate or edit the image with (at most 10,000 characters). */
             prompt: string;
             /** @description The same seed and prompt on the same model version give the same image. */
             seed?: number;
@@ -297,20 +303,20 @@ export interface components {
         };
         /** @description Input of the multi-image edit endpoints. */
         MultiEditInput: components["schemas"]["KontextInputBase"] & {
-            /** @description The input images, at least one. */
+            /** @description The input images, from one to ten. */
             image_urls: components["schemas"]["ImageSource"][];
             aspect_ratio?: components["schemas"]["AspectRatio"];
         };
-        /** @description A generated image file. */
+        /** @description A generated image file. fal's toolkit may send `null` for any field but `url`. */
         Image: {
             /** @description Where the image can be downloaded (a data URI when `sync_mode` was set). */
             url: string;
             /** @description MIME type, for example `image/jpeg`. */
-            content_type?: string;
-            file_name?: string;
-            file_size?: number;
-            width?: number;
-            height?: number;
+            content_type?: string | null;
+            file_name?: string | null;
+            file_size?: number | null;
+            width?: number | null;
+            height?: number | null;
         };
         /** @description The output of every Kontext endpoint. */
         KontextOutput: {
@@ -329,8 +335,15 @@ export interface components {
         /** @description One line of the job's log. */
         LogEntry: {
             message: string;
-            /** @description For example `INFO`, `STDOUT`, `STDERR`, `ERROR`. */
+            /**
+             * @description One of `STDERR`, `STDOUT`, `ERROR`, `INFO`, `WARN`, `DEBUG` in fal-js's types.
+             * @example INFO
+             */
             level?: string;
+            /**
+             * @description Where the line comes from; fal-js types it as `USER`.
+             * @example USER
+             */
             source?: string;
             /** Format: date-time */
             timestamp?: string;
@@ -392,28 +405,42 @@ export interface components {
             cancel_url?: string;
             logs?: components["schemas"]["LogEntry"][] | null;
             metrics?: components["schemas"]["QueueMetrics"];
-            /** @description Set when the job failed. */
+            /** @description Set when the job failed; the result call serves the full error body. */
             error?: string | null;
             /** @description fal's error type when the job failed. */
-            error_type?: string | null;
+            error_type?: components["schemas"]["RequestErrorType"] | (string | null);
         };
         /** @description A job's queue status, discriminated by `status`. */
         QueueStatus: components["schemas"]["InQueueStatus"] | components["schemas"]["InProgressStatus"] | components["schemas"]["CompletedStatus"];
-        /** @description The answer to submit; the three URLs are hints to follow only on the configured origin. */
-        SubmitResponse: components["schemas"]["InQueueStatus"] & {
+        /**
+         * @description The answer to submit: the request id and the three URLs, as fal's queue docs show it; fal-js
+         *     also types `status: IN_QUEUE` and `queue_position`. The URLs are hints to follow only on the
+         *     configured origin.
+         */
+        SubmitResponse: {
             request_id: string;
+            /** @description Shown by fal's docs on webhook submits; differs from `request_id` only when fal retried the request. */
+            gateway_request_id?: string;
             /** Format: uri */
             response_url: string;
             /** Format: uri */
             status_url: string;
             /** Format: uri */
             cancel_url: string;
+            /** @constant */
+            status?: "IN_QUEUE";
+            /** @description Jobs ahead of this one. */
+            queue_position?: number;
+            logs?: components["schemas"]["LogEntry"][] | null;
+            metrics?: components["schemas"]["QueueMetrics"];
         };
         /** @description The outcome of a cancel request. */
         CancelResponse: {
             /** @enum {string} */
             status: "OK" | "CANCELLATION_REQUESTED" | "ALREADY_COMPLETED" | "NOT_FOUND";
         };
+        /** @description A refused cancel (400, 404) comes with a cancel body or with fal's error body; both are accepted. */
+        CancelRefusal: components["schemas"]["CancelResponse"] | components["schemas"]["ErrorBody"];
         /** @description One field error. */
         ValidationErrorItem: {
             /** @description Where the error is, for example `["body", "num_images"]`. */
@@ -421,19 +448,47 @@ export interface components {
             msg: string;
             /** @description Machine-readable error kind, for example `less_than_equal`. */
             type: string;
+            /** @description A page that explains the error kind. */
             url?: string;
+            /** @description The rule's parameters, for example `{"le": 4}`. */
             ctx?: Record<string, never>;
+            /** @description The value that was refused. */
             input?: unknown;
         };
-        /** @description fal's 422 shape. */
+        /** @description fal's validation and model-error shape, a `detail` array of field errors (422, and model 5xx). */
         HTTPValidationError: {
             detail: components["schemas"]["ValidationErrorItem"][];
         };
-        /** @description fal's flat error shape for infrastructure and request errors. */
+        /**
+         * @description The `error_type` values fal documents for infrastructure errors, with their usual status.
+         * @enum {string}
+         */
+        RequestErrorType: "request_timeout" | "startup_timeout" | "runner_scheduling_failure" | "runner_connection_timeout" | "runner_disconnected" | "runner_connection_refused" | "runner_connection_error" | "runner_incomplete_response" | "runner_server_error" | "client_disconnected" | "client_cancelled" | "bad_request" | "internal_error";
+        /** @description fal's flat error shape, a string `detail` with an optional `error_type` (infrastructure and request errors, some 422s). */
         FlatError: {
             detail: string;
-            /** @description For example `request_timeout`, `runner_server_error`, `internal_error`. */
-            error_type?: string;
+            /** @description A documented `RequestErrorType`, or another string fal may add. */
+            error_type?: components["schemas"]["RequestErrorType"] | string;
+        };
+        /**
+         * @description Every error body fal sends: the validation shape (`detail` array) or the flat shape (`detail`
+         *     string, optional `error_type`). A result call answers with whichever the model returned.
+         */
+        ErrorBody: components["schemas"]["HTTPValidationError"] | components["schemas"]["FlatError"];
+        /** @description How long fal keeps the files a job (or an upload) writes to its CDN. */
+        ObjectLifecyclePreference: {
+            /** @description Seconds until the files expire. */
+            expiration_duration_seconds?: number;
+            /** @description Who may read the files (fal-js `StorageACL`). */
+            initial_acl?: {
+                /** @enum {string} */
+                default?: "hide" | "forbid" | "allow";
+                rules?: {
+                    user: string;
+                    /** @enum {string} */
+                    decision: "hide" | "forbid" | "allow";
+                }[];
+            };
         };
         /** @description What fal POSTs to the `fal_webhook` URL. */
         WebhookPayload: {
@@ -443,9 +498,9 @@ export interface components {
             /** @enum {string} */
             status: "OK" | "ERROR";
             /** @description The output when `OK`; the error body (often `{detail:[...]}`) when `ERROR`; null when it was not JSON-serialisable. */
-            payload?: components["schemas"]["KontextOutput"] | components["schemas"]["HTTPValidationError"] | components["schemas"]["FlatError"] | null;
-            /** @description For example `Invalid status code: 422`. */
-            error?: string;
+            payload?: components["schemas"]["KontextOutput"] | components["schemas"]["ErrorBody"] | null;
+            /** @description For example `Invalid status code: 422`; null (or absent) on `OK` deliveries. */
+            error?: string | null;
             /** @description Why `payload` is null. */
             payload_error?: string;
         };
@@ -461,13 +516,14 @@ export interface components {
                 "application/json": components["schemas"]["SubmitResponse"];
             };
         };
-        /** @description The request could not be read (for example malformed JSON). */
+        /** @description The request could not be read (malformed JSON, an invalid platform header). */
         BadRequest: {
             headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
         /** @description Missing or invalid credentials. */
@@ -476,7 +532,28 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The account may not make this call, most often because it is locked (exhausted balance or an
+         *     administrative lock); billable calls get it while status reads may still succeed.
+         */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The host does not serve this endpoint. */
+        EndpointNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
         /** @description No request with this id. */
@@ -485,30 +562,37 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The input failed validation (fal's field-error shape). */
+        /**
+         * @description The input failed validation: fal's field-error shape (`detail` array), or a plain string
+         *     `detail`. Model errors carry `X-Fal-Retryable`.
+         */
         UnprocessableInput: {
             headers: {
                 "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["HTTPValidationError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Rate limited; wait `Retry-After` seconds. */
+        /** @description Rate limited, or the queue is longer than `fal_max_queue_length`; wait `Retry-After` seconds when it is sent. */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfterHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description An infrastructure error (flat shape with `error_type`). */
+        /**
+         * @description A server error: a flat infrastructure error with `error_type` (and `X-Fal-Error-Type`), or a
+         *     model error with a `detail` array (and `X-Fal-Retryable`).
+         */
         ServerError: {
             headers: {
                 "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
@@ -516,7 +600,33 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description No runner could take the job (flat error, `error_type` such as `runner_scheduling_failure`). */
+        ServiceUnavailable: {
+            headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The request timed out. With `x-fal-request-timeout-type: user` the caller's own
+         *     `x-fal-request-timeout` expired before any runner started: do not retry it.
+         */
+        GatewayTimeout: {
+            headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
+                "x-fal-request-timeout-type": components["headers"]["RequestTimeoutTypeHeader"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
     };
@@ -534,16 +644,47 @@ export interface components {
          */
         FalWebhook: string;
         /**
-         * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-         *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+         * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+         *     requests (all callers together). A query parameter, not a header. No limit by default.
+         * @example 10
+         */
+        MaxQueueLength: number;
+        /**
+         * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+         *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+         *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+         *     less, and so does this spec (spec/DECISIONS.md).
+         * @example 30
          */
         RequestTimeout: number;
-        /** @description Queue priority of the job. */
+        /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
         QueuePriority: "normal" | "low";
-        /** @description A routing hint passed to fal's scheduler. */
+        /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
         RunnerHint: string;
-        /** @description Disables fal's server-side retries of the queued job. */
+        /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
         NoRetry: "1" | "true" | "yes";
+        /**
+         * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+         *     the dashboard's request history). Files written to fal's CDN stay reachable.
+         */
+        StoreIO: "0" | "1";
+        /**
+         * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+         *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+         *     account's setting.
+         */
+        ObjectLifecycle: string;
+        /** @description The job's request id; the first line of the signed message. */
+        WebhookRequestId: string;
+        /** @description The id of the fal user who submitted the job; the second line of the signed message. */
+        WebhookUserId: string;
+        /**
+         * @description Unix time of the delivery in seconds; the third line of the signed message. Refuse deliveries more than 300 s away from now.
+         * @example 1752148800
+         */
+        WebhookTimestamp: string;
+        /** @description The Ed25519 signature of the message, 64 bytes in hex. */
+        WebhookSignature: string;
     };
     requestBodies: {
         /** @description The text-to-image input. */
@@ -568,10 +709,12 @@ export interface components {
     headers: {
         /** @description The job's request id. */
         RequestIdHeader: string;
-        /** @description fal's machine-readable error type (for example `request_timeout`). */
+        /** @description fal's machine-readable error type, the same value as the body's `error_type` (see `RequestErrorType`). */
         ErrorTypeHeader: string;
-        /** @description `true` when fal considers the failure transient. */
-        RetryableHeader: string;
+        /** @description Sent with model errors; `true` when fal considers the failure transient and the request worth retrying. */
+        RetryableHeader: "true" | "false";
+        /** @description On a 504, `user` when the `x-fal-request-timeout` the caller set expired (never retry those). */
+        RequestTimeoutTypeHeader: string;
         /** @description Seconds to wait before retrying. */
         RetryAfterHeader: string;
     };
@@ -587,19 +730,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -609,8 +772,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     submitMaxTextToImage: {
@@ -621,19 +787,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -643,8 +829,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     submitEdit: {
@@ -655,19 +844,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -677,8 +886,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     submitMaxEdit: {
@@ -689,19 +901,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -711,8 +943,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     submitMultiEdit: {
@@ -723,19 +958,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -745,8 +1000,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     submitMaxMultiEdit: {
@@ -757,19 +1015,39 @@ export interface operations {
                  * @example https://example.org/api/fal/webhook
                  */
                 fal_webhook?: components["parameters"]["FalWebhook"];
+                /**
+                 * @description Refuse the job with 429 when the endpoint's queue already holds more than this many waiting
+                 *     requests (all callers together). A query parameter, not a header. No limit by default.
+                 * @example 10
+                 */
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
-                 * @description Server-side start timeout in seconds (queue wait, retries and routing); must be above 1.
-                 *     On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must not be retried.
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
                  */
                 "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
-                /** @description Queue priority of the job. */
+                /** @description Queue priority of the job; `low` waits behind every `normal` job of the endpoint. */
                 "x-fal-queue-priority"?: components["parameters"]["QueuePriority"];
-                /** @description A routing hint passed to fal's scheduler. */
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
                 "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
-                /** @description Disables fal's server-side retries of the queued job. */
+                /** @description Disables fal's server-side retries of the queued job (503, 504, connection errors). */
                 "x-fal-no-retry"?: components["parameters"]["NoRetry"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
             };
             path?: never;
             cookie?: never;
@@ -779,8 +1057,11 @@ export interface operations {
             200: components["responses"]["Submitted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getStatus: {
@@ -822,8 +1103,10 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["RequestNotFound"];
             429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     streamStatus: {
@@ -861,7 +1144,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["RequestNotFound"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getResult: {
@@ -889,22 +1174,24 @@ export interface operations {
                     "application/json": components["schemas"]["KontextOutput"];
                 };
             };
-            /** @description The job has not completed yet. */
+            /** @description The job has not completed yet, or the model refused the input with a 400. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FlatError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["RequestNotFound"];
             422: components["responses"]["UnprocessableInput"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["ServerError"];
-            503: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     cancelRequest: {
@@ -922,6 +1209,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The job was cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResponse"];
+                };
+            };
             /** @description Cancellation requested (queued jobs are removed at once). */
             202: {
                 headers: {
@@ -937,25 +1233,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CancelResponse"];
+                    "application/json": components["schemas"]["CancelRefusal"];
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such request. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CancelResponse"];
+                    "application/json": components["schemas"]["CancelRefusal"];
                 };
             };
+            "5XX": components["responses"]["ServerError"];
         };
     };
     receiveWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The job's request id; the first line of the signed message. */
+                "x-fal-webhook-request-id": components["parameters"]["WebhookRequestId"];
+                /** @description The id of the fal user who submitted the job; the second line of the signed message. */
+                "x-fal-webhook-user-id": components["parameters"]["WebhookUserId"];
+                /**
+                 * @description Unix time of the delivery in seconds; the third line of the signed message. Refuse deliveries more than 300 s away from now.
+                 * @example 1752148800
+                 */
+                "x-fal-webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description The Ed25519 signature of the message, 64 bytes in hex. */
+                "x-fal-webhook-signature": components["parameters"]["WebhookSignature"];
+            };
             path?: never;
             cookie?: never;
         };

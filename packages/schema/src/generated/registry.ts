@@ -103,6 +103,35 @@ export const CANCEL_STATUSES = [
   "NOT_FOUND"
 ] as const;
 
+/** The `error_type` values fal documents for infrastructure errors (fal docs, model-apis/request-errors). */
+export const REQUEST_ERROR_TYPES = [
+  "request_timeout",
+  "startup_timeout",
+  "runner_scheduling_failure",
+  "runner_connection_timeout",
+  "runner_disconnected",
+  "runner_connection_refused",
+  "runner_connection_error",
+  "runner_incomplete_response",
+  "runner_server_error",
+  "client_disconnected",
+  "client_cancelled",
+  "bad_request",
+  "internal_error"
+] as const;
+
+/**
+ * Bounds on an input, from the spec (spec/DECISIONS.md): the prompt's length in characters, the number
+ * of `image_urls`, the JSON nesting depth and the body size in bytes. The validators enforce the first
+ * two; a proxy or a mock checks the other two on the raw body before parsing it.
+ */
+export const INPUT_LIMITS = {
+  "promptMaxLength": 10000,
+  "imageUrlsMaxItems": 10,
+  "maxJsonDepth": 32,
+  "maxBodyBytes": 20971520
+} as const;
+
 /** Numeric ranges of the input fields (inclusive). */
 export const INPUT_RANGES = {
   "seed": {

@@ -124,6 +124,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description How long fal keeps the files a job (or an upload) writes to its CDN. */
+        ObjectLifecyclePreference: {
+            /** @description Seconds until the files expire. */
+            expiration_duration_seconds?: number;
+            /** @description Who may read the files (fal-js `StorageACL`). */
+            initial_acl?: {
+                /** @enum {string} */
+                default?: "hide" | "forbid" | "allow";
+                rules?: {
+                    user: string;
+                    /** @enum {string} */
+                    decision: "hide" | "forbid" | "allow";
+                }[];
+            };
+        };
         /**
          * @description File format of the generated images.
          * @default jpeg
@@ -138,7 +153,7 @@ export interface components {
         SafetyTolerance: "1" | "2" | "3" | "4" | "5" | "6";
         /** @description Fields shared by every Kontext input. */
         KontextInputBase: {
-            /** @description The prompt to generate or edit the image with. */
+            /** @description The prompt to generate or edit the image with (at most 10,000 characters). */
             prompt: string;
             /** @description The same seed and prompt on the same model version give the same image. */
             seed?: number;
@@ -175,16 +190,16 @@ export interface components {
             /** @default 1:1 */
             aspect_ratio?: components["schemas"]["AspectRatio"];
         };
-        /** @description A generated image file. */
+        /** @description A generated image file. fal's toolkit may send `null` for any field but `url`. */
         Image: {
             /** @description Where the image can be downloaded (a data URI when `sync_mode` was set). */
             url: string;
             /** @description MIME type, for example `image/jpeg`. */
-            content_type?: string;
-            file_name?: string;
-            file_size?: number;
-            width?: number;
-            height?: number;
+            content_type?: string | null;
+            file_name?: string | null;
+            file_size?: number | null;
+            width?: number | null;
+            height?: number | null;
         };
         /** @description The output of every Kontext endpoint. */
         KontextOutput: {
@@ -200,12 +215,6 @@ export interface components {
             /** @description The prompt used (rewritten when `enhance_prompt` was set). */
             prompt: string;
         };
-        /** @description fal's flat error shape for infrastructure and request errors. */
-        FlatError: {
-            detail: string;
-            /** @description For example `request_timeout`, `runner_server_error`, `internal_error`. */
-            error_type?: string;
-        };
         /** @description One field error. */
         ValidationErrorItem: {
             /** @description Where the error is, for example `["body", "num_images"]`. */
@@ -213,16 +222,36 @@ export interface components {
             msg: string;
             /** @description Machine-readable error kind, for example `less_than_equal`. */
             type: string;
+            /** @description A page that explains the error kind. */
             url?: string;
+            /** @description The rule's parameters, for example `{"le": 4}`. */
             ctx?: Record<string, never>;
+            /** @description The value that was refused. */
             input?: unknown;
         };
-        /** @description fal's 422 shape. */
+        /** @description fal's validation and model-error shape, a `detail` array of field errors (422, and model 5xx). */
         HTTPValidationError: {
             detail: components["schemas"]["ValidationErrorItem"][];
         };
         /**
-         * @description An `http(s)` URL or a `data:image/...` URI of an input image.
+         * @description The `error_type` values fal documents for infrastructure errors, with their usual status.
+         * @enum {string}
+         */
+        RequestErrorType: "request_timeout" | "startup_timeout" | "runner_scheduling_failure" | "runner_connection_timeout" | "runner_disconnected" | "runner_connection_refused" | "runner_connection_error" | "runner_incomplete_response" | "runner_server_error" | "client_disconnected" | "client_cancelled" | "bad_request" | "internal_error";
+        /** @description fal's flat error shape, a string `detail` with an optional `error_type` (infrastructure and request errors, some 422s). */
+        FlatError: {
+            detail: string;
+            /** @description A documented `RequestErrorType`, or another string fal may add. */
+            error_type?: components["schemas"]["RequestErrorType"] | string;
+        };
+        /**
+         * @description Every error body fal sends: the validation shape (`detail` array) or the flat shape (`detail`
+         *     string, optional `error_type`). A result call answers with whichever the model returned.
+         */
+        ErrorBody: components["schemas"]["HTTPValidationError"] | components["schemas"]["FlatError"];
+        /**
+         * @description An input image: any `http://` or `https://` URL, or any `data:` URL (scheme case-insensitive,
+         *     any media type: fal sniffs the bytes). Large files are better uploaded to storage first.
          * @example https://v3.fal.media/files/rabbit/rmgBxhwGYb2d3pl3x9sKf_output.png
          */
         ImageSource: string;
@@ -233,7 +262,7 @@ export interface components {
         };
         /** @description Input of the multi-image edit endpoints. */
         MultiEditInput: components["schemas"]["KontextInputBase"] & {
-            /** @description The input images, at least one. */
+            /** @description The input images, from one to ten. */
             image_urls: components["schemas"]["ImageSource"][];
             aspect_ratio?: components["schemas"]["AspectRatio"];
         };
@@ -249,13 +278,14 @@ export interface components {
                 "application/json": components["schemas"]["KontextOutput"];
             };
         };
-        /** @description The request could not be read (for example malformed JSON). */
+        /** @description The request could not be read (malformed JSON, an invalid platform header). */
         BadRequest: {
             headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
         /** @description Missing or invalid credentials. */
@@ -264,30 +294,58 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The input failed validation (fal's field-error shape). */
-        UnprocessableInput: {
+        /**
+         * @description The account may not make this call, most often because it is locked (exhausted balance or an
+         *     administrative lock); billable calls get it while status reads may still succeed.
+         */
+        Forbidden: {
             headers: {
-                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["HTTPValidationError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Rate limited; wait `Retry-After` seconds. */
+        /** @description The host does not serve this endpoint. */
+        EndpointNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The input failed validation: fal's field-error shape (`detail` array), or a plain string
+         *     `detail`. Model errors carry `X-Fal-Retryable`.
+         */
+        UnprocessableInput: {
+            headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Rate limited, or the queue is longer than `fal_max_queue_length`; wait `Retry-After` seconds when it is sent. */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfterHeader"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description An infrastructure error (flat shape with `error_type`). */
+        /**
+         * @description A server error: a flat infrastructure error with `error_type` (and `X-Fal-Error-Type`), or a
+         *     model error with a `detail` array (and `X-Fal-Retryable`).
+         */
         ServerError: {
             headers: {
                 "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
@@ -295,11 +353,59 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["FlatError"];
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description No runner could take the job (flat error, `error_type` such as `runner_scheduling_failure`). */
+        ServiceUnavailable: {
+            headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The request timed out. With `x-fal-request-timeout-type: user` the caller's own
+         *     `x-fal-request-timeout` expired before any runner started: do not retry it.
+         */
+        GatewayTimeout: {
+            headers: {
+                "X-Fal-Error-Type": components["headers"]["ErrorTypeHeader"];
+                "X-Fal-Retryable": components["headers"]["RetryableHeader"];
+                "x-fal-request-timeout-type": components["headers"]["RequestTimeoutTypeHeader"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+         *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+         *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+         *     less, and so does this spec (spec/DECISIONS.md).
+         * @example 30
+         */
+        RequestTimeout: number;
+        /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+        RunnerHint: string;
+        /**
+         * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+         *     the dashboard's request history). Files written to fal's CDN stay reachable.
+         */
+        StoreIO: "0" | "1";
+        /**
+         * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+         *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+         *     account's setting.
+         */
+        ObjectLifecycle: string;
+    };
     requestBodies: {
         /** @description The text-to-image input. */
         TextToImageBody: {
@@ -323,12 +429,14 @@ export interface components {
     headers: {
         /** @description The job's request id. */
         RequestIdHeader: string;
-        /** @description fal's machine-readable error type (for example `request_timeout`). */
+        /** @description fal's machine-readable error type, the same value as the body's `error_type` (see `RequestErrorType`). */
         ErrorTypeHeader: string;
+        /** @description Sent with model errors; `true` when fal considers the failure transient and the request worth retrying. */
+        RetryableHeader: "true" | "false";
         /** @description Seconds to wait before retrying. */
         RetryAfterHeader: string;
-        /** @description `true` when fal considers the failure transient. */
-        RetryableHeader: string;
+        /** @description On a 504, `user` when the `x-fal-request-timeout` the caller set expired (never retry those). */
+        RequestTimeoutTypeHeader: string;
     };
     pathItems: never;
 }
@@ -337,7 +445,29 @@ export interface operations {
     runTextToImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -346,16 +476,42 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     runMaxTextToImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -364,16 +520,42 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     runEdit: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -382,16 +564,42 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     runMaxEdit: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -400,16 +608,42 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     runMultiEdit: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -418,16 +652,42 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     runMaxMultiEdit: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Server-side start deadline in seconds (queue wait, runner acquisition and failed retries; not
+                 *     the run itself). On expiry fal answers 504 with `x-fal-request-timeout-type: user`, which must
+                 *     not be retried. fal's page accepts values above 0.1; fal's own SDKs refuse values of 1 or
+                 *     less, and so does this spec (spec/DECISIONS.md).
+                 * @example 30
+                 */
+                "x-fal-request-timeout"?: components["parameters"]["RequestTimeout"];
+                /** @description A routing hint passed to fal's scheduler (session affinity); ignored when that runner is busy. */
+                "x-fal-runner-hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description `0` asks fal not to store the request's JSON input and output (kept 30 days by default for
+                 *     the dashboard's request history). Files written to fal's CDN stay reachable.
+                 */
+                "x-fal-store-io"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description How long the files the job writes to fal's CDN are kept, as a JSON object
+                 *     (`{"expiration_duration_seconds": 3600}`; fal-js also sends `initial_acl`). Defaults to the
+                 *     account's setting.
+                 */
+                "x-fal-object-lifecycle-preference"?: components["parameters"]["ObjectLifecycle"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -436,10 +696,14 @@ export interface operations {
             200: components["responses"]["Output"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["EndpointNotFound"];
             422: components["responses"]["UnprocessableInput"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
-            504: components["responses"]["ServerError"];
+            502: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
 }

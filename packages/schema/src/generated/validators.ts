@@ -9,6 +9,8 @@ export { validateInProgressStatus } from "./validators/in-progress-status.js";
 export { validateCompletedStatus } from "./validators/completed-status.js";
 export { validateKontextOutput } from "./validators/kontext-output.js";
 export { validateCancelResponse } from "./validators/cancel-response.js";
+export { validateCancelRefusal } from "./validators/cancel-refusal.js";
 export { validateHTTPValidationError } from "./validators/http-validation-error.js";
 export { validateFlatError } from "./validators/flat-error.js";
+export { validateErrorBody } from "./validators/error-body.js";
 export { validateWebhookPayload } from "./validators/webhook-payload.js";

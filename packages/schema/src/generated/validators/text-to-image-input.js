@@ -2,7 +2,7 @@
 export const validateTextToImageInput = validate21;
 const schema32 = {"description":"Input of the text-to-image endpoints.","allOf":[{"$ref":"#/components/schemas/KontextInputBase"},{"type":"object","properties":{"aspect_ratio":{"allOf":[{"$ref":"#/components/schemas/AspectRatio"}],"default":"1:1"}}}],"unevaluatedProperties":false};
 const schema36 = {"type":"string","description":"Aspect ratio of the generated image.","enum":["21:9","16:9","4:3","3:2","1:1","2:3","3:4","9:16","9:21"]};
-const schema33 = {"type":"object","description":"Fields shared by every Kontext input.","required":["prompt"],"properties":{"prompt":{"type":"string","minLength":1,"description":"The prompt to generate or edit the image with."},"seed":{"type":"integer","minimum":0,"description":"The same seed and prompt on the same model version give the same image."},"guidance_scale":{"type":"number","minimum":1,"maximum":20,"default":3.5,"description":"Classifier-free guidance scale, how closely the image follows the prompt."},"sync_mode":{"type":"boolean","default":false,"description":"Return the images as data URIs; the output is then not kept in the request history."},"num_images":{"type":"integer","minimum":1,"maximum":4,"default":1,"description":"Number of images to generate."},"output_format":{"$ref":"#/components/schemas/OutputFormat"},"safety_tolerance":{"$ref":"#/components/schemas/SafetyTolerance"},"enhance_prompt":{"type":"boolean","default":false,"description":"Let the model rewrite the prompt for better results."}}};
+const schema33 = {"type":"object","description":"Fields shared by every Kontext input.","x-max-json-depth":32,"x-max-body-bytes":20971520,"required":["prompt"],"properties":{"prompt":{"type":"string","minLength":1,"maxLength":10000,"description":"The prompt to generate or edit the image with (at most 10,000 characters)."},"seed":{"type":"integer","minimum":0,"description":"The same seed and prompt on the same model version give the same image."},"guidance_scale":{"type":"number","minimum":1,"maximum":20,"default":3.5,"description":"Classifier-free guidance scale, how closely the image follows the prompt."},"sync_mode":{"type":"boolean","default":false,"description":"Return the images as data URIs; the output is then not kept in the request history."},"num_images":{"type":"integer","minimum":1,"maximum":4,"default":1,"description":"Number of images to generate."},"output_format":{"$ref":"#/components/schemas/OutputFormat"},"safety_tolerance":{"$ref":"#/components/schemas/SafetyTolerance"},"enhance_prompt":{"type":"boolean","default":false,"description":"Let the model rewrite the prompt for better results."}}};
 const schema34 = {"type":"string","description":"File format of the generated images.","enum":["jpeg","png"],"default":"jpeg"};
 const schema35 = {"type":"string","description":"Safety tolerance, from `\"1\"` (most strict) to `\"6\"` (most permissive). A string, not a number.","enum":["1","2","3","4","5","6"],"default":"2"};
 const func1 = (s) => { let n = 0, i = 0; while (i < s.length) { n++; const c = s.charCodeAt(i++); if (c >= 0xd800 && c <= 0xdbff && i < s.length && (s.charCodeAt(i) & 0xfc00) === 0xdc00) i++; } return n; };
@@ -31,8 +31,8 @@ errors++;
 if(data.prompt !== undefined){
 let data0 = data.prompt;
 if(typeof data0 === "string"){
-if(func1(data0) < 1){
-const err1 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1}};
+if(func1(data0) > 10000){
+const err1 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 10000}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -41,9 +41,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-}
-else {
-const err2 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
+if(func1(data0) < 1){
+const err2 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -53,10 +52,8 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.seed !== undefined){
-let data1 = data.seed;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-const err3 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: "integer"}};
+else {
+const err3 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -65,14 +62,27 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(typeof data1 == "number"){
-if(data1 < 0 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+}
+if(data.seed !== undefined){
+let data1 = data.seed;
+if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
+const err4 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 == "number"){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
 }
 errors++;
 }
@@ -82,17 +92,7 @@ if(data.guidance_scale !== undefined){
 let data2 = data.guidance_scale;
 if(typeof data2 == "number"){
 if(data2 > 20 || isNaN(data2)){
-const err5 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err6 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -101,9 +101,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-else {
-const err7 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/type",keyword:"type",params:{type: "number"}};
+if(data2 < 1 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -113,9 +112,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.sync_mode !== undefined){
-if(typeof data.sync_mode !== "boolean"){
-const err8 = {instancePath:instancePath+"/sync_mode",schemaPath:"#/properties/sync_mode/type",keyword:"type",params:{type: "boolean"}};
+else {
+const err8 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -125,10 +123,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.num_images !== undefined){
-let data4 = data.num_images;
-if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-const err9 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/type",keyword:"type",params:{type: "integer"}};
+if(data.sync_mode !== undefined){
+if(typeof data.sync_mode !== "boolean"){
+const err9 = {instancePath:instancePath+"/sync_mode",schemaPath:"#/properties/sync_mode/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -137,9 +134,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(typeof data4 == "number"){
-if(data4 > 4 || isNaN(data4)){
-const err10 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4}};
+}
+if(data.num_images !== undefined){
+let data4 = data.num_images;
+if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
+const err10 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -148,8 +147,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data4 < 1 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(typeof data4 == "number"){
+if(data4 > 4 || isNaN(data4)){
+const err11 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -158,12 +158,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-}
-if(data.output_format !== undefined){
-let data5 = data.output_format;
-if(typeof data5 !== "string"){
-const err12 = {instancePath:instancePath+"/output_format",schemaPath:"#/components/schemas/OutputFormat/type",keyword:"type",params:{type: "string"}};
+if(data4 < 1 || isNaN(data4)){
+const err12 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -172,8 +168,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!((data5 === "jpeg") || (data5 === "png"))){
-const err13 = {instancePath:instancePath+"/output_format",schemaPath:"#/components/schemas/OutputFormat/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
+}
+}
+if(data.output_format !== undefined){
+let data5 = data.output_format;
+if(typeof data5 !== "string"){
+const err13 = {instancePath:instancePath+"/output_format",schemaPath:"#/components/schemas/OutputFormat/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -182,11 +182,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data.safety_tolerance !== undefined){
-let data6 = data.safety_tolerance;
-if(typeof data6 !== "string"){
-const err14 = {instancePath:instancePath+"/safety_tolerance",schemaPath:"#/components/schemas/SafetyTolerance/type",keyword:"type",params:{type: "string"}};
+if(!((data5 === "jpeg") || (data5 === "png"))){
+const err14 = {instancePath:instancePath+"/output_format",schemaPath:"#/components/schemas/OutputFormat/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -195,8 +192,11 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(!((((((data6 === "1") || (data6 === "2")) || (data6 === "3")) || (data6 === "4")) || (data6 === "5")) || (data6 === "6"))){
-const err15 = {instancePath:instancePath+"/safety_tolerance",schemaPath:"#/components/schemas/SafetyTolerance/enum",keyword:"enum",params:{allowedValues: schema35.enum}};
+}
+if(data.safety_tolerance !== undefined){
+let data6 = data.safety_tolerance;
+if(typeof data6 !== "string"){
+const err15 = {instancePath:instancePath+"/safety_tolerance",schemaPath:"#/components/schemas/SafetyTolerance/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -205,10 +205,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data.enhance_prompt !== undefined){
-if(typeof data.enhance_prompt !== "boolean"){
-const err16 = {instancePath:instancePath+"/enhance_prompt",schemaPath:"#/properties/enhance_prompt/type",keyword:"type",params:{type: "boolean"}};
+if(!((((((data6 === "1") || (data6 === "2")) || (data6 === "3")) || (data6 === "4")) || (data6 === "5")) || (data6 === "6"))){
+const err16 = {instancePath:instancePath+"/safety_tolerance",schemaPath:"#/components/schemas/SafetyTolerance/enum",keyword:"enum",params:{allowedValues: schema35.enum}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -218,14 +216,26 @@ vErrors.push(err16);
 errors++;
 }
 }
-}
-else {
-const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.enhance_prompt !== undefined){
+if(typeof data.enhance_prompt !== "boolean"){
+const err17 = {instancePath:instancePath+"/enhance_prompt",schemaPath:"#/properties/enhance_prompt/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
 }
 errors++;
 }
