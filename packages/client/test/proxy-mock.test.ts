@@ -176,7 +176,7 @@ describe("against the mock server, over real sockets", () => {
         body,
       });
       expect(response.status).toBe(413);
-      expect((await response.json()).error_type).toBe("payload_too_large");
+      expect((await response.json()).error_type).toBe("request_too_large");
       expect(mock.mock.requests).toHaveLength(0);
     } finally {
       await close(small.server);

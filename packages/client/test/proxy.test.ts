@@ -250,7 +250,7 @@ describe("body size limits", () => {
     const { proxy, calls } = setup({ maxBodyBytes: 1000 });
     const response = await proxy(post(`${QUEUE}/${T2I}`, big(2000)));
     expect(response.status).toBe(413);
-    expect((await response.json()).error_type).toBe("payload_too_large");
+    expect((await response.json()).error_type).toBe("request_too_large");
     expect(calls).toHaveLength(0);
   });
 

@@ -1,4 +1,22 @@
-import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, SYNC_BASE_URL, validateInput } from "@kontext-sdk/schema";
+import {
+  type EndpointId,
+  endpoints,
+  INPUT_LIMITS,
+  isEndpointId,
+  QUEUE_BASE_URL,
+  SYNC_BASE_URL,
+  validateInput,
+} from "@kontext-sdk/schema";
+import {
+  bodyTooLargeResponse,
+  FAL_HEADERS,
+  flatErrorResponse,
+  parseJsonBounded,
+  pointerToLoc,
+  redact,
+  unreadableBodyResponse,
+  validationErrorResponse,
+} from "@kontext-sdk/schema/protocol";
 import { type AuthorizeRequest, sameOrigin } from "./authorize.js";
 import { readLimited, readTextCapped } from "./body.js";
 import {
@@ -12,7 +30,7 @@ import {
 } from "./operations.js";
 
 /** The header fal's clients use to name the real URL when they talk to a proxy. */
-export const TARGET_URL_HEADER = "x-fal-target-url";
+export const TARGET_URL_HEADER = FAL_HEADERS.targetUrl;
 
 /** 20 MiB: room for a few data-URI images (base64 adds a third) on the multi-image endpoints. */
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -331,22 +349,21 @@ async function readInput(request: Request, endpoint: EndpointId, maxBodyBytes: n
     return fail(415, "proxy_unsupported_media_type", "the request body must be application/json");
   }
   const read = await readLimited(request, maxBodyBytes);
-  if (!read.ok) return fail(413, "payload_too_large", `the request body is larger than ${maxBodyBytes} bytes`);
-  let input: unknown;
+  if (!read.ok) return bodyTooLargeResponse(maxBodyBytes);
+  let text: string;
   try {
-    input = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(read.bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
   } catch {
-    return json(422, { detail: [{ loc: ["body"], msg: "the request body is not valid JSON", type: "json_invalid" }] });
+    return unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" });
   }
+  const parsed = parseJsonBounded(text, INPUT_LIMITS.maxJsonDepth);
+  if (!parsed.ok) return unreadableBodyResponse(parsed);
+  const input = parsed.value;
   const result = validateInput(endpoint, input);
   if (!result.ok) {
-    return json(422, {
-      detail: result.issues.map((issue) => ({
-        loc: ["body", ...pointerToLoc(issue.path)],
-        msg: issue.message,
-        type: issue.rule,
-      })),
-    });
+    return validationErrorResponse(
+      result.issues.map((issue) => ({ loc: ["body", ...pointerToLoc(issue.path)], msg: issue.message, type: issue.rule })),
+    );
   }
   // What was validated is what is sent: re-serialising drops duplicate keys and other parser quirks
   // that could make upstream see a different value than the one checked here.
@@ -381,7 +398,7 @@ async function relay(upstream: Response, op: Operation, mount: string, credentia
   if (!ok || rewrites) {
     // Small bodies, read in full: error bodies are scrubbed of the key in case upstream echoes it,
     // submit and status answers get their URLs pointed back at the proxy.
-    let text = redact(await readTextCapped(upstream.body, MAX_BUFFERED_RESPONSE_BYTES), credentials);
+    let text = redact(await readTextCapped(upstream.body, MAX_BUFFERED_RESPONSE_BYTES), [credentials]);
     if (rewrites) text = rewriteUrls(text, op, mount);
     return new Response(text, { status: upstream.status, headers });
   }
@@ -458,13 +475,6 @@ function rewriteUrls(text: string, op: Operation, mount: string): string {
   return JSON.stringify(record);
 }
 
-function redact(text: string, credentials: string): string {
-  const secrets = [credentials, ...credentials.split(":")].filter((s) => s.length >= 8);
-  let out = text;
-  for (const secret of secrets.sort((a, b) => b.length - a.length)) out = out.split(secret).join("[redacted]");
-  return out;
-}
-
 async function resolveCredentials(option: KontextProxyOptions["credentials"], request: Request): Promise<string | undefined> {
   if (typeof option === "function") return (await option(request)) || undefined;
   if (typeof option === "string") return option || undefined;
@@ -501,25 +511,11 @@ function relativeTo(url: URL, base: Base): string | undefined {
 
 const trimSlash = (s: string) => s.replace(/\/+$/, "");
 
-/** `/image_urls/0` → `["image_urls", 0]`, the `loc` shape of fal's 422s. */
-function pointerToLoc(pointer: string): Array<string | number> {
-  if (!pointer) return [];
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
 function notAllowed(method: string): Response {
   return fail(403, "proxy_operation_not_allowed", `${method} on this path is not an allowed operation`);
 }
 
 /** A fal-shaped flat error, `{detail, error_type}`, with the type also in `x-fal-error-type`. */
 function fail(status: number, errorType: string, detail: string, extra: Record<string, string> = {}): Response {
-  return json(status, { detail, error_type: errorType }, { "x-fal-error-type": errorType, ...extra });
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  return flatErrorResponse(status, detail, errorType, extra);
 }

@@ -1,4 +1,5 @@
 import { type EndpointId, endpoints } from "@kontext-sdk/schema";
+import { isSafeRequestId, type RequestOperation, requestPath } from "@kontext-sdk/schema/protocol";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
@@ -15,14 +16,7 @@ export type OperationKind = Operation["kind"];
 /** Which host an operation belongs to: fal's queue host or its synchronous host. */
 export type HostKind = "queue" | "sync";
 
-// fal's request ids are UUIDs. Anything with dots, slashes or percent signs could smuggle
-// another path upstream, so only a conservative alphabet is let through.
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** True for a request id that can be put in an upstream path as is. */
-export function isSafeRequestId(id: unknown): id is string {
-  return typeof id === "string" && REQUEST_ID.test(id);
-}
+export { isSafeRequestId };
 
 /** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
 export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((e) => e.appPath))].sort(
@@ -76,9 +70,8 @@ export function allowedAppPaths(allowed: ReadonlySet<EndpointId>): string[] {
 }
 
 /** The path of a queue operation on `appPath`, as the spec writes it. */
-export function queuePath(appPath: string, requestId: string, kind: "status" | "stream" | "result" | "cancel"): string {
-  const suffix = { status: "/status", stream: "/status/stream", result: "", cancel: "/cancel" }[kind];
-  return `/${appPath}/requests/${requestId}${suffix}`;
+export function queuePath(appPath: string, requestId: string, kind: RequestOperation): string {
+  return requestPath(appPath, requestId, kind);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   validateSchema,
   type WebhookPayload,
 } from "@kontext-sdk/schema";
+import { KontextError } from "@kontext-sdk/schema/protocol";
 
 /** A delivery for a job that succeeded: `payload` is the endpoint's output. */
 export interface WebhookSuccess<E extends EndpointId = EndpointId> {
@@ -44,7 +45,7 @@ export interface ParseWebhookOptions<E extends EndpointId = EndpointId> {
 }
 
 /** Thrown when a body is not a fal webhook payload at all; `issues` says what is wrong with it. */
-export class WebhookPayloadError extends Error {
+export class WebhookPayloadError extends KontextError {
   override readonly name = "WebhookPayloadError";
   readonly issues: ValidationIssue[];
   constructor(message: string, issues: ValidationIssue[] = []) {

@@ -1,11 +1,19 @@
 /**
  * fal's webhook signatures: Ed25519 over `${requestId}\n${userId}\n${timestamp}\n${sha256hex(body)}`,
  * from the `X-Fal-Webhook-*` headers, with public keys from fal's JWKS. WebCrypto only, so the same
- * code runs in Node 20+, Deno, Bun, workers and edge runtimes.
+ * code runs in Node 20+, Deno, Bun, workers and edge runtimes. The signed message, header names and
+ * JWKS URL are the protocol core's.
  */
+import {
+  FAL_JWKS_URL,
+  fromHex,
+  isSignatureHex,
+  WEBHOOK_HEADERS,
+  WEBHOOK_TOLERANCE_SECONDS,
+  webhookSignedMessage,
+} from "@kontext-sdk/schema/protocol";
 
-/** fal's published webhook keys (docs.fal.ai, "Verifying your webhook"). */
-export const FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json";
+export { FAL_JWKS_URL, WEBHOOK_HEADERS };
 
 /** How long a fetched JWKS is reused. fal says keys may be cached for up to 24 hours. */
 export const DEFAULT_JWKS_TTL_MS = 60 * 60 * 1000;
@@ -26,14 +34,6 @@ export interface WebhookJwk {
 export interface WebhookJwks {
   keys: WebhookJwk[];
 }
-
-/** Header names fal signs with (matched case-insensitively). */
-export const WEBHOOK_HEADERS = {
-  requestId: "x-fal-webhook-request-id",
-  userId: "x-fal-webhook-user-id",
-  timestamp: "x-fal-webhook-timestamp",
-  signature: "x-fal-webhook-signature",
-} as const;
 
 export interface VerifyWebhookOptions {
   /** Keys to verify with, instead of fetching fal's JWKS (tests, pinned keys, your own cache). */
@@ -110,20 +110,20 @@ export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookO
   }
   if (!/^\d{1,15}$/.test(timestamp)) return reject("invalid_timestamp", "X-Fal-Webhook-Timestamp must be whole seconds");
   const now = (options.now ?? Date.now)();
-  const tolerance = options.toleranceSeconds ?? 300;
+  const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   if (Math.abs(now / 1000 - Number(timestamp)) > tolerance) {
     return reject("timestamp_out_of_tolerance", `the delivery was signed more than ${tolerance} seconds from now`);
   }
-  if (!/^[0-9a-fA-F]{128}$/.test(signature)) {
+  if (!isSignatureHex(signature)) {
     return reject("invalid_signature_format", "X-Fal-Webhook-Signature must be 64 bytes in hex");
   }
   if (options.userId !== undefined && userId !== options.userId) {
     return reject("user_mismatch", "the delivery is for another fal user");
   }
 
-  const digest = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)));
-  const message = new TextEncoder().encode(`${requestId}\n${userId}\n${timestamp}\n${digest}`);
-  const signatureBytes = fromHex(signature);
+  const message = await webhookSignedMessage({ requestId, userId, timestamp, body: bytes });
+  // isSignatureHex checked the form above, so the decoding cannot fail.
+  const signatureBytes = fromHex(signature) as Uint8Array;
 
   let keys: CryptoKey[];
   try {
@@ -226,18 +226,6 @@ function headerReader(
 function toBytes(body: string | Uint8Array | ArrayBuffer): Uint8Array {
   if (typeof body === "string") return new TextEncoder().encode(body);
   return body instanceof Uint8Array ? body : new Uint8Array(body);
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
-
-function fromHex(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(text.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }
 
 function reject(reason: WebhookRejection, message: string): RejectedWebhook {
