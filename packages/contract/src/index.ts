@@ -3,6 +3,8 @@
  * a mock) against the spec.
  */
 
+// The error the kit throws on purpose (a KontextError): misuse of its API, never a finding about a server.
+export { KontextContractError } from "./errors.js";
 // JUnit XML of a run: one testcase per check.
 export { type JUnitOptions, toJUnit } from "./junit.js";
 // expect(...).toMatchKontextSpec(operationId, status?) for vitest and jest.

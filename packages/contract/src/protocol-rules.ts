@@ -3,6 +3,7 @@
  * request that produced it, to the configured host, or to earlier answers in the conversation.
  * Each rule has a stable name so reports, CI filters and tests can refer to it.
  */
+import { isFinished, type RequestOperation, requestPath, statusHttpCode } from "@kontext-sdk/schema/protocol";
 import type { OperationId } from "./spec-operations.js";
 import type { Violation } from "./validate-response.js";
 
@@ -59,7 +60,7 @@ export function checkStatusCode(httpStatus: number, body: unknown, base: Base): 
       },
     ];
   }
-  if (state === "COMPLETED" && httpStatus !== 200) {
+  if (typeof state === "string" && isFinished(state) && httpStatus !== statusHttpCode("COMPLETED")) {
     return [
       {
         ...base,
@@ -90,7 +91,7 @@ export interface QueueUrlContext {
   allowForeignUrls?: boolean;
 }
 
-const URL_SUFFIX = { status_url: "/status", response_url: "", cancel_url: "/cancel" } as const;
+const URL_OPERATION: Record<string, RequestOperation> = { status_url: "status", response_url: "result", cancel_url: "cancel" };
 
 /**
  * The returned status/response/cancel URLs: on the base URL's origin (a client following another
@@ -100,7 +101,7 @@ export function checkQueueUrls(body: unknown, context: QueueUrlContext, base: Ba
   if (body === null || typeof body !== "object") return [];
   const violations: Violation[] = [];
   const expectedOrigin = new URL(context.baseUrl).origin;
-  for (const [field, suffix] of Object.entries(URL_SUFFIX)) {
+  for (const [field, operation] of Object.entries(URL_OPERATION)) {
     const value = (body as Record<string, unknown>)[field];
     if (typeof value !== "string") continue;
     const path = `${root}.${field}`;
@@ -118,7 +119,8 @@ export function checkQueueUrls(body: unknown, context: QueueUrlContext, base: Ba
         message: `${field} is on ${url.origin}, not on the base URL's origin ${expectedOrigin}`,
       });
     }
-    const expected = `/${context.appPath}/requests/${context.requestId}${suffix}`;
+    // `appPath` is already owner/app, so the core's owner/app rule leaves it as it is.
+    const expected = decodeURIComponent(requestPath(context.appPath, context.requestId, operation));
     const actual = decodeURIComponent(url.pathname).replace(/\/+$/, "");
     if (!actual.endsWith(expected)) {
       const subPath = actual.includes(`/${context.endpoint}/requests/`);

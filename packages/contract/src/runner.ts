@@ -4,10 +4,22 @@
  * a client's retries and URL rewriting would hide exactly the answers a contract check must see.
  */
 import { type EndpointId, formatIssues, QUEUE_BASE_URL, endpoints as registry, validateInput } from "@kontext-sdk/schema";
+import {
+  appPath,
+  describeErrorBody,
+  joinUrl,
+  parseRetryAfter,
+  type RequestOperation,
+  redact,
+  requestPath,
+  sleep,
+  truncate,
+} from "@kontext-sdk/schema/protocol";
 import { createParser } from "eventsource-parser";
+import { KontextContractError } from "./errors.js";
 import { checkProgress, checkQueueUrls, checkRequestId, checkStatusCode, type QueueUrlContext } from "./protocol-rules.js";
 import type { OperationId } from "./spec-operations.js";
-import { short, type Violation, validateResponse } from "./validate-response.js";
+import { type Violation, validateResponse } from "./validate-response.js";
 
 /** The checks a run can hold, in report order per endpoint, then the protocol-wide ones. */
 export const CHECK_NAMES = [
@@ -121,7 +133,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   let imagesRequested = 0;
 
   for (const endpoint of chosen) {
-    if (!Object.hasOwn(registry, endpoint)) throw new TypeError(`unknown endpoint ${endpoint}`);
+    if (!Object.hasOwn(registry, endpoint))
+      throw new KontextContractError(`endpoints: unknown endpoint ${endpoint}; known: ${ALL_ENDPOINTS.join(", ")}`);
   }
 
   // Plan the image budget up front, in priority order: one job per endpoint first, then the
@@ -142,17 +155,9 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   const authorization = secret ? `${options.authScheme ?? "Key"} ${secret}` : undefined;
 
   // Keys must never reach a report, even when a server echoes the Authorization header back.
-  const redact = (text: string) => {
-    // Very short fragments are skipped: replacing every "k" would garble the report and protect nothing.
-    if (!secret || secret.length < 4) return text;
-    let out = text.split(secret).join("***");
-    for (const part of secret.split(":")) if (part.length >= 8) out = out.split(part).join("***");
-    return out;
-  };
-
   const finish = (check: Check) => {
-    for (const v of check.violations) v.message = redact(v.message);
-    if (check.notes) check.notes = check.notes.map(redact);
+    for (const v of check.violations) v.message = redact(v.message, [secret]);
+    if (check.notes) check.notes = check.notes.map((note) => redact(note, [secret]));
     check.ok = check.violations.length === 0;
     checks.push(check);
     options.onCheck?.(check);
@@ -220,7 +225,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
           status: response.status,
           rule: "invalid-json",
           path: "$",
-          message: `${method} ${url} answered ${response.status} ${type || "(no content-type)"} that is not JSON: ${short(text)}`,
+          message: `${method} ${url} answered ${response.status} ${type || "(no content-type)"} that is not JSON: ${truncate(text, 80)}`,
         });
         return exchange;
       }
@@ -229,8 +234,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     return exchange;
   };
 
-  const queueUrl = (endpoint: EndpointId, requestId: string, suffix = "") =>
-    `${baseUrl}/${registry[endpoint].appPath}/requests/${encodeURIComponent(requestId)}${suffix}`;
+  const queueUrl = (endpoint: EndpointId, requestId: string, operation: RequestOperation = "result", query = "") =>
+    joinUrl(baseUrl, requestPath(endpoint, requestId, operation)) + query;
 
   const inputFor = (endpoint: EndpointId, prompt: string): Record<string, unknown> => {
     const input: Record<string, unknown> = { prompt, num_images: 1, output_format: "png", seed: 7 };
@@ -258,7 +263,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
 
   const urlContext = (endpoint: EndpointId, requestId: string): QueueUrlContext => ({
     baseUrl,
-    appPath: registry[endpoint].appPath,
+    appPath: appPath(endpoint),
     endpoint,
     requestId,
     allowForeignUrls: options.allowForeignUrls,
@@ -281,7 +286,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
         ...base,
         rule: "submit-rejected",
         path: "$",
-        message: `a small valid job was answered ${ex.status}: ${short(ex.text)}`,
+        message: `a small valid job was answered ${ex.status}: ${describeErrorBody(ex.body ?? ex.text, 80) || truncate(ex.text, 80)}`,
       });
       return undefined;
     }
@@ -295,7 +300,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
 
   /** One status call with every per-answer rule applied; returns the state it reports. */
   const statusOnce = async (rec: Recorder, endpoint: EndpointId, requestId: string, logs: 0 | 1, last?: string) => {
-    const ex = await send(rec, "getStatus", "GET", queueUrl(endpoint, requestId, `/status?logs=${logs}`));
+    const ex = await send(rec, "getStatus", "GET", queueUrl(endpoint, requestId, "status", `?logs=${logs}`));
     if (ex.failed) return undefined;
     const base = { operationId: "getStatus" as const, status: ex.status };
     // A documented 429 is not a failure of the job: the poll loop waits and asks again.
@@ -305,7 +310,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
         ...base,
         rule: "owner-app-path",
         path: "$",
-        message: `status on ${registry[endpoint].appPath}/requests/${requestId} answered 404 for a request just submitted`,
+        message: `status on ${requestPath(endpoint, requestId, "status")} answered 404 for a request just submitted`,
       });
       return undefined;
     }
@@ -327,9 +332,9 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     await timed("unknown request id", undefined, async (rec) => {
       const id = randomId();
       const answers: [OperationId, string, string][] = [
-        ["getStatus", "GET", queueUrl(probe, id, "/status?logs=0")],
+        ["getStatus", "GET", queueUrl(probe, id, "status", "?logs=0")],
         ["getResult", "GET", queueUrl(probe, id)],
-        ["cancelRequest", "PUT", queueUrl(probe, id, "/cancel")],
+        ["cancelRequest", "PUT", queueUrl(probe, id, "cancel")],
       ];
       for (const [operationId, method, url] of answers) {
         const ex = await send(rec, operationId, method, url);
@@ -352,7 +357,8 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     await timed("invalid input", probe, async (rec) => {
       // Everything valid except the required prompt, so no conforming server can start a job.
       const { prompt: _dropped, ...input } = inputFor(probe, "unused");
-      if (validateInput(probe, input).ok) throw new Error("the invalid input unexpectedly passed the spec's schema");
+      if (validateInput(probe, input).ok)
+        throw new KontextContractError("the invalid input unexpectedly passed the spec's schema");
       const ex = await submit(rec, probe, input, false);
       if (ex.failed) return;
       if (ex.status !== 422) {
@@ -367,7 +373,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
       // A server that queued it anyway: do not let the stray job run.
       const stray = (ex.body as { request_id?: unknown } | null)?.request_id;
       if (ex.status < 300 && typeof stray === "string") {
-        await send({ violations: [], notes: [] }, "cancelRequest", "PUT", queueUrl(probe, stray, "/cancel")).catch(() => {});
+        await send({ violations: [], notes: [] }, "cancelRequest", "PUT", queueUrl(probe, stray, "cancel")).catch(() => {});
       }
     });
   }
@@ -401,7 +407,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
           status: 404,
           rule: "owner-app-path",
           path: "$",
-          message: `result on ${registry[endpoint].appPath}/requests/${id} answered 404 for a request just submitted`,
+          message: `result on ${requestPath(endpoint, id)} answered 404 for a request just submitted`,
         });
       }
       if (ex.status !== 200) return;
@@ -427,7 +433,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     });
 
     await timed("status stream", endpoint, async (rec) => {
-      const outcome = await readStream(rec, queueUrl(endpoint, id, "/status/stream?logs=1"), endpoint, id, last);
+      const outcome = await readStream(rec, queueUrl(endpoint, id, "stream", "?logs=1"), endpoint, id, last);
       if (outcome.last) last = outcome.last;
     });
 
@@ -473,7 +479,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
     await timed("cancel", probe, async (rec) => {
       const id = await acceptedSubmit(rec, probe, inputFor(probe, "contract check: a job to cancel"));
       if (!id) return;
-      const cancelled = await send(rec, "cancelRequest", "PUT", queueUrl(probe, id, "/cancel"));
+      const cancelled = await send(rec, "cancelRequest", "PUT", queueUrl(probe, id, "cancel"));
       if (cancelled.failed) return;
       const state = (cancelled.body as { status?: unknown } | null)?.status;
       rec.notes.push(`cancel answered ${cancelled.status} ${String(state)}`);
@@ -483,7 +489,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
           status: 404,
           rule: "owner-app-path",
           path: "$",
-          message: `cancel on ${registry[probe].appPath}/requests/${id} answered 404 for a request just submitted`,
+          message: `cancel on ${requestPath(probe, id, "cancel")} answered 404 for a request just submitted`,
         });
       }
     });
@@ -534,7 +540,7 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
         status: ex.status,
         rule: "result-failed",
         path: "$",
-        message: `a small valid job answered ${ex.status}: ${short(ex.text)}`,
+        message: `a small valid job answered ${ex.status}: ${describeErrorBody(ex.body ?? ex.text, 80) || truncate(ex.text, 80)}`,
       });
       return;
     }
@@ -588,7 +594,12 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
           try {
             event = JSON.parse(message.data);
           } catch {
-            rec.violations.push({ ...base, rule: "invalid-json", path, message: `event is not JSON: ${short(message.data)}` });
+            rec.violations.push({
+              ...base,
+              rule: "invalid-json",
+              path,
+              message: `event is not JSON: ${truncate(message.data, 80)}`,
+            });
             return;
           }
           // Each event is checked alone, so a bad one is named by its index in the stream.
@@ -637,13 +648,13 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   }
 }
 
-/** `Retry-After` in seconds or as an HTTP date, capped so a hostile value cannot stall the run. */
+// A hostile or confused server must not be able to stall a run with a huge Retry-After.
+const RETRY_AFTER_CAP_MS = 60_000;
+
+/** `Retry-After` (seconds or an HTTP date) in milliseconds, capped; undefined when absent or unreadable. */
 function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 60_000) : undefined;
+  const ms = parseRetryAfter(headers.get("retry-after"));
+  return ms === undefined ? undefined : Math.min(ms, RETRY_AFTER_CAP_MS);
 }
 
 function trimSlash(url: string): string {
@@ -653,22 +664,6 @@ function trimSlash(url: string): string {
 function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
   const timeout = AbortSignal.timeout(ms);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function randomId(): string {

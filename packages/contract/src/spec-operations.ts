@@ -7,6 +7,7 @@
 import type { operations, syncOperations, ValidatedSchemaName } from "@kontext-sdk/schema";
 import queueSpec from "@kontext-sdk/schema/openapi.json" with { type: "json" };
 import syncSpec from "@kontext-sdk/schema/sync.json" with { type: "json" };
+import { KontextContractError } from "./errors.js";
 
 /** Every operation the two spec documents describe (queue host and sync host). */
 export type OperationId = Exclude<keyof operations | keyof syncOperations, "receiveWebhook">;
@@ -40,7 +41,7 @@ function resolve(doc: JsonObject, node: unknown): JsonObject {
   // Component responses may point at other components; follow until a concrete object.
   for (let depth = 0; depth < 10 && typeof current?.$ref === "string"; depth++) {
     const ref = current.$ref as string;
-    if (!ref.startsWith("#/")) throw new Error(`external $ref ${ref} in the bundled spec`);
+    if (!ref.startsWith("#/")) throw new KontextContractError(`external $ref ${ref} in the bundled spec`);
     current = ref
       .slice(2)
       .split("/")

@@ -3,6 +3,7 @@
  * violations a person can act on (rule, JSON path, message), never a bare boolean.
  */
 import { type ValidatedSchemaName, type ValidationIssue, validateSchema } from "@kontext-sdk/schema";
+import { truncate } from "@kontext-sdk/schema/protocol";
 import { createParser } from "eventsource-parser";
 import { type BodySchema, documentedResponse, type OperationId, specOperations } from "./spec-operations.js";
 
@@ -88,7 +89,7 @@ export function parseEventStream(text: string, base: Pick<Violation, "operationI
           ...base,
           rule: "invalid-json",
           path: `$[${events.length}]`,
-          message: `event ${events.length} is not JSON: ${short(message.data)}`,
+          message: `event ${events.length} is not JSON: ${truncate(message.data, 80)}`,
         });
       }
     },
@@ -176,9 +177,4 @@ function sameMediaType(actual: string | undefined, documented: string): boolean 
   if (bare === documented) return true;
   // `application/problem+json` and friends are still JSON when the spec says application/json.
   return documented === "application/json" && bare.endsWith("+json");
-}
-
-export function short(text: string, max = 80): string {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
 }

@@ -75,8 +75,8 @@ describe("validateResponse", () => {
   });
 
   it("treats an undocumented status code as a violation", () => {
-    expect(validateResponse("getStatus", 500, { detail: "boom" })).toEqual([
-      expect.objectContaining({ rule: "undocumented-status", status: 500, path: "$" }),
+    expect(validateResponse("getStatus", 418, { detail: "boom" })).toEqual([
+      expect.objectContaining({ rule: "undocumented-status", status: 418, path: "$" }),
     ]);
     expect(validateResponse("submitEdit", 202, submitted)[0]?.rule).toBe("undocumented-status");
   });
