@@ -1,5 +1,5 @@
 import { type EndpointId, endpoints } from "@kontext-sdk/schema";
-import { isSafeRequestId, type RequestOperation, requestPath } from "@kontext-sdk/schema/protocol";
+import { isSafeRequestId, parseRequestPath, type RequestOperation, requestPath } from "@kontext-sdk/schema/protocol";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
@@ -42,19 +42,11 @@ export function matchOperation(
     return { kind: host === "queue" ? "submit" : "run", endpoint, appPath: endpoints[endpoint].appPath };
   }
   if (host !== "queue") return undefined;
-  for (const appPath of allowedAppPaths(allowed)) {
-    const prefix = `/${appPath}/requests/`;
-    if (!path.startsWith(prefix)) continue;
-    const [requestId, ...rest] = path.slice(prefix.length).split("/");
-    if (!isSafeRequestId(requestId)) return undefined;
-    const tail = rest.join("/");
-    if (method === "GET" && tail === "") return { kind: "result", appPath, requestId };
-    if (method === "GET" && tail === "status") return { kind: "status", appPath, requestId };
-    if (method === "GET" && tail === "status/stream") return { kind: "stream", appPath, requestId };
-    if (method === "PUT" && tail === "cancel") return { kind: "cancel", appPath, requestId };
-    return undefined;
-  }
-  return undefined;
+  // The core reads the queue path (owner/app rule, safe request id, method per operation); the proxy
+  // then keeps only the app paths of the allowed endpoints.
+  const parsed = parseRequestPath(method, path);
+  if (!parsed || !allowedAppPaths(allowed).includes(parsed.appPath)) return undefined;
+  return { kind: parsed.operation, appPath: parsed.appPath, requestId: parsed.requestId };
 }
 
 const appPathCache = new WeakMap<ReadonlySet<EndpointId>, string[]>();

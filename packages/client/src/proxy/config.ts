@@ -1,0 +1,92 @@
+/** The options, checked and settled once when the proxy is created. */
+import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
+import { type AuthorizeRequest, sameOrigin } from "./authorize.js";
+import type { HostKind } from "./operations.js";
+import { DEFAULT_MAX_BODY_BYTES, type KontextProxyOptions, type ProxyTarget } from "./options.js";
+
+/** An upstream base URL, or one a caller may name in `x-fal-target-url`. */
+export interface Base {
+  host: HostKind;
+  url: URL;
+  /** Pathname without a trailing slash ("" for the root). */
+  path: string;
+}
+
+export interface ProxyConfig {
+  options: KontextProxyOptions;
+  allowed: ReadonlySet<EndpointId>;
+  maxBodyBytes: number;
+  authScheme: "Key" | "Bearer";
+  authorize: AuthorizeRequest;
+  fetch: typeof fetch;
+  /** The mount path without a trailing slash, when configured. */
+  basePath: string | undefined;
+  queueBase: Base;
+  syncBase: Base | undefined;
+  /** Bases a caller may name in `x-fal-target-url`, longest path first. */
+  namedBases: readonly Base[];
+  /** Hands an unexpected error to `onError`; a throwing hook is ignored. */
+  report: (error: unknown, request: Request) => void;
+}
+
+export const trimSlash = (text: string) => text.replace(/\/+$/, "");
+
+export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
+  const allowed = new Set<EndpointId>();
+  for (const id of options.allow ?? (Object.keys(endpoints) as EndpointId[])) {
+    if (!isEndpointId(id)) throw new TypeError(`createKontextProxy: allow lists an unknown endpoint id ${JSON.stringify(id)}`);
+    allowed.add(id);
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!(maxBodyBytes >= 0)) throw new TypeError("createKontextProxy: maxBodyBytes must be a non-negative number");
+
+  const target: ProxyTarget =
+    options.target === undefined
+      ? { queue: QUEUE_BASE_URL, sync: SYNC_BASE_URL }
+      : typeof options.target === "string"
+        ? { queue: options.target }
+        : options.target;
+  const queueBase = toBase("queue", target.queue);
+  const syncBase = target.sync ? toBase("sync", target.sync) : undefined;
+  // Bases a caller may name in x-fal-target-url. fal's hosts are accepted because @fal-ai/client
+  // always names them; they are mapped onto the configured target, never contacted otherwise.
+  // The longest path wins so a sync base nested under the queue base (`{mock}/sync`) is found first.
+  const namedBases: Base[] = [toBase("queue", QUEUE_BASE_URL), queueBase];
+  if (syncBase) namedBases.push(toBase("sync", SYNC_BASE_URL), syncBase);
+  namedBases.sort((a, b) => b.path.length - a.path.length);
+
+  return {
+    options,
+    allowed,
+    maxBodyBytes,
+    authScheme: options.authScheme ?? "Key",
+    authorize: options.authorize ?? sameOrigin({ allowedOrigins: options.allowedOrigins ?? [] }),
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    basePath: options.basePath === undefined ? undefined : trimSlash(options.basePath),
+    queueBase,
+    syncBase,
+    namedBases,
+    // The browser only ever sees a generic message; the operator gets the real error here.
+    report: (error, request) => {
+      try {
+        options.onError?.(error, request);
+      } catch {}
+    },
+  };
+}
+
+function toBase(host: HostKind, href: string): Base {
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} is not an absolute URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must be an http(s) URL`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must not have credentials, a query or a hash`);
+  }
+  return { host, url, path: trimSlash(url.pathname) };
+}

@@ -1,0 +1,84 @@
+/** The proxy's options and the few constants callers may want to read. */
+import type { EndpointId } from "@kontext-sdk/schema";
+import { FAL_HEADERS } from "@kontext-sdk/schema/protocol";
+import type { AuthorizeRequest } from "./authorize.js";
+import type { Operation } from "./operations.js";
+
+/** The header fal's clients use to name the real URL when they talk to a proxy. */
+export const TARGET_URL_HEADER = FAL_HEADERS.targetUrl;
+
+/** 20 MiB: room for a few data-URI images (base64 adds a third) on the multi-image endpoints. */
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+/** Where the proxy sends requests. `sync: false` (or leaving it out of an object) disables sync runs. */
+export interface ProxyTarget {
+  /** Base URL of the queue API, e.g. `https://queue.fal.run` or a fal-compatible gateway. */
+  queue: string;
+  /** Base URL of the synchronous API, e.g. `https://fal.run`; omit or `false` to refuse sync runs. */
+  sync?: string | false;
+}
+
+export interface KontextProxyOptions {
+  /**
+   * The server's fal key (or gateway token), or a function returning it, called per request (after
+   * `authorize`) with that request, so keys can rotate or differ by tenant.
+   * Default: `FAL_KEY`, else `FAL_KEY_ID:FAL_KEY_SECRET`, from `process.env`.
+   */
+  credentials?: string | ((request: Request) => string | undefined | Promise<string | undefined>);
+  /** `Authorization` scheme sent upstream: `Key` for fal (default), `Bearer` for gateways. */
+  authScheme?: "Key" | "Bearer";
+  /**
+   * Where requests really go. Default `{ queue: "https://queue.fal.run", sync: "https://fal.run" }`.
+   * A string is a queue base URL (sync runs are then refused unless you pass `{ queue, sync }`).
+   * `x-fal-target-url` may name fal's own hosts or these bases; either way the request is sent here,
+   * so fal's hosts are effectively mapped onto your target (a gateway, or a mock server in tests).
+   */
+  target?: string | ProxyTarget;
+  /** Endpoint ids that may be submitted or run. Default: all six Kontext endpoints of the spec. */
+  allow?: readonly EndpointId[];
+  /**
+   * Who may use the proxy. Default: same-origin browser requests only (see `isSameOriginRequest`),
+   * which refuses requests that carry neither `Origin` nor `Sec-Fetch-Site`. Plug your session check here.
+   */
+  authorize?: AuthorizeRequest;
+  /** Extra origins the default `authorize` accepts (ignored when you pass your own `authorize`). */
+  allowedOrigins?: readonly string[];
+  /**
+   * A second check once the proxy knows what the request asks for (after `authorize`, before the body is
+   * read or upstream called): per-endpoint rules, quotas, or, with `onSubmitted`, letting only the user
+   * who submitted a job see its status and result or cancel it. Same answers as `authorize`.
+   */
+  authorizeOperation?: (operation: Operation, request: Request) => boolean | Response | Promise<boolean | Response>;
+  /**
+   * Called when upstream has accepted a queue submit, with its request id, before the answer goes back:
+   * record who owns the job. If it throws, the error goes to `onError` and the answer still goes back
+   * (the job exists either way; hiding its id would only lose it).
+   */
+  onSubmitted?: (requestId: string, request: Request) => void | Promise<void>;
+  /** Largest request body accepted, in bytes; bigger ones get 413. Default 20 MiB. */
+  maxBodyBytes?: number;
+  /** The `fetch` used to call upstream. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /**
+   * The path the proxy is mounted at, e.g. `/api/fal/proxy`. Needed only to read direct paths
+   * unambiguously (`{basePath}/fal-ai/flux-pro/...`); by default it is found from the path itself.
+   */
+  basePath?: string;
+  /** The URL browsers reach the proxy at, used in rewritten `status_url`s (default: from the request). */
+  publicUrl?: string;
+  /** A webhook URL the proxy adds (`fal_webhook`) to every queue submit. */
+  webhookUrl?: string;
+  /**
+   * Whether callers may choose their own `fal_webhook`. Default `false`: fal would POST results to any
+   * URL a browser names. A function can vet the URL.
+   */
+  allowClientWebhooks?: boolean | ((url: string, request: Request) => boolean | Promise<boolean>);
+  /**
+   * Called with unexpected errors (a throwing `authorize` or `credentials`, an unreachable upstream)
+   * before the caller gets a generic 500/502. For your logs; the key may appear in a fetch error, so scrub before shipping them.
+   */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+/** A web-standard request handler. */
+export type KontextProxyHandler = (request: Request) => Promise<Response>;

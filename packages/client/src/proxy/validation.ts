@@ -1,0 +1,45 @@
+/**
+ * Validation: a submit or run body is read through the size cap, parsed with a nesting bound and checked
+ * with the spec's compiled validator, and every failure is answered as the mock answers it (the protocol
+ * core's 413 and 422 bodies), so a client sees one behaviour whichever server it talks to.
+ */
+import { type EndpointId, INPUT_LIMITS, validateInput } from "@kontext-sdk/schema";
+import {
+  bodyTooLargeResponse,
+  parseJsonBounded,
+  pointerToLoc,
+  unreadableBodyResponse,
+  validationErrorResponse,
+} from "@kontext-sdk/schema/protocol";
+import { readLimited } from "./body.js";
+import { fail } from "./refusal.js";
+
+const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\s*(;|$)/i;
+
+/** Reads, size-checks, parses and validates a submit or run body; answers like fal when it is wrong. */
+export async function readInput(request: Request, endpoint: EndpointId, maxBodyBytes: number): Promise<string | Response> {
+  const contentType = request.headers.get("content-type");
+  if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
+    await request.body?.cancel().catch(() => {});
+    return fail(415, "proxy_unsupported_media_type", "the request body must be application/json");
+  }
+  const read = await readLimited(request, maxBodyBytes);
+  if (!read.ok) return bodyTooLargeResponse(maxBodyBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
+  } catch {
+    return unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" });
+  }
+  const parsed = parseJsonBounded(text, INPUT_LIMITS.maxJsonDepth);
+  if (!parsed.ok) return unreadableBodyResponse(parsed);
+  const result = validateInput(endpoint, parsed.value);
+  if (!result.ok) {
+    return validationErrorResponse(
+      result.issues.map((issue) => ({ loc: ["body", ...pointerToLoc(issue.path)], msg: issue.message, type: issue.rule })),
+    );
+  }
+  // What was validated is what is sent: re-serialising drops duplicate keys and other parser quirks
+  // that could make upstream see a different value than the one checked here.
+  return JSON.stringify(parsed.value);
+}
