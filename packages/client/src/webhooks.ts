@@ -14,7 +14,10 @@ export {
 export { type ReceivedWebhook, receiveWebhook } from "./webhooks/receive.js";
 export {
   clearJwksCache,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
   DEFAULT_JWKS_TTL_MS,
+  DEFAULT_WEBHOOK_MAX_BODY_BYTES,
   FAL_JWKS_URL,
   type RejectedWebhook,
   type VerifiedWebhook,

@@ -1,4 +1,4 @@
-/** Reading a request body with a byte ceiling, counted as it streams in. */
+/** Reading a body with a byte ceiling, counted as it streams in (shared by the proxy and the webhooks). */
 
 export type LimitedBody = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too-large" };
 
@@ -12,16 +12,8 @@ export async function readLimited(request: Request, maxBytes: number): Promise<L
     await request.body?.cancel().catch(() => {});
     return { ok: false, reason: "too-large" };
   }
-  if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
-  const { chunks, over } = await readChunks(request.body, maxBytes);
-  if (over) return { ok: false, reason: "too-large" };
-  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
+  const { bytes, over } = await readStreamCapped(request.body, maxBytes);
+  return over ? { ok: false, reason: "too-large" } : { ok: true, bytes };
 }
 
 /** Reads a response body as text, cut at `maxBytes` (error bodies are small; a huge one is not worth holding). */
@@ -29,15 +21,36 @@ export async function readTextCapped(body: ReadableStream<Uint8Array> | null, ma
   if (!body) return "";
   const decoder = new TextDecoder();
   let text = "";
-  for (const chunk of (await readChunks(body, maxBytes)).chunks) text += decoder.decode(chunk, { stream: true });
+  for (const chunk of (await readChunks(body, maxBytes, true)).chunks) text += decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
 }
 
+/** A stream's bytes in one array, up to `maxBytes`; `over` when there were more (the stream is then cancelled). */
+export async function readStreamCapped(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; over: boolean }> {
+  if (!body) return { bytes: new Uint8Array(0), over: false };
+  const { chunks, over } = await readChunks(body, maxBytes);
+  if (over) return { bytes: new Uint8Array(0), over };
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { bytes, over };
+}
+
 /**
- * The chunks of a stream up to `maxBytes`. Past that the stream is cancelled, `over` is true and the
- * chunk that crossed the line is left out.
+ * The chunks of a stream up to `maxBytes`. Past that the stream is cancelled and `over` is true; the
+ * chunks read so far are kept only with `keepPartial` (a cut error text), the one that crossed the line never.
  */
-async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ chunks: Uint8Array[]; over: boolean }> {
+async function readChunks(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  keepPartial = false,
+): Promise<{ chunks: Uint8Array[]; over: boolean }> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -46,6 +59,8 @@ async function readChunks(body: ReadableStream<Uint8Array>, maxBytes: number): P
     if (done) return { chunks, over: false };
     total += value.byteLength;
     if (total > maxBytes) {
+      // Dropped before the cancel settles, so what was read can be collected while it does.
+      if (!keepPartial) chunks.length = 0;
       await reader.cancel().catch(() => {});
       return { chunks, over: true };
     }

@@ -12,28 +12,34 @@ import {
   WEBHOOK_TOLERANCE_SECONDS,
   webhookSignedMessage,
 } from "@kontext-sdk/schema/protocol";
+import { readLimited } from "../proxy/body.js";
+import {
+  currentKeys,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  DEFAULT_JWKS_TTL_MS,
+  importKeys,
+  type KeySetSettings,
+  keysAfterMismatch,
+  type WebhookJwks,
+} from "./key-set.js";
 
+export {
+  clearJwksCache,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  DEFAULT_JWKS_TTL_MS,
+  type WebhookJwk,
+  type WebhookJwks,
+} from "./key-set.js";
 export { FAL_JWKS_URL, WEBHOOK_HEADERS };
 
-/** How long a fetched JWKS is reused. fal says keys may be cached for up to 24 hours. */
-export const DEFAULT_JWKS_TTL_MS = 60 * 60 * 1000;
-
-// After a signature fails with every cached key, the JWKS is fetched again in case fal rotated its
-// keys, but not more often than this, so forged deliveries cannot turn into a stream of JWKS fetches.
-const MIN_REFRESH_MS = 5 * 60 * 1000;
-
-export interface WebhookJwk {
-  kty?: string;
-  crv?: string;
-  /** The raw public key, base64url. */
-  x?: string;
-  kid?: string;
-  [member: string]: unknown;
-}
-
-export interface WebhookJwks {
-  keys: WebhookJwk[];
-}
+/**
+ * 16 MiB: the largest delivery read by default. A delivery carries the job's output; with image URLs it
+ * is a few kB, and with `sync_mode` (images inline as data URIs) four 1 MP PNGs come to about 8–13 MB.
+ * Larger bodies are refused (`body_too_large`) without being held. Raise it with `maxBodyBytes`.
+ */
+export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface VerifyWebhookOptions {
   /** Keys to verify with, instead of fetching fal's JWKS (tests, pinned keys, your own cache). */
@@ -48,6 +54,15 @@ export interface VerifyWebhookOptions {
   now?: () => number;
   /** How long a fetched JWKS is reused, in ms. Default one hour. */
   jwksTtlMs?: number;
+  /**
+   * The least time between two JWKS fetches, in ms, however many deliveries fail to verify (a reload is
+   * tried when no cached key matches, in case fal rotated its keys). Default 30 s.
+   */
+  jwksCooldownMs?: number;
+  /** How long a JWKS fetch may take, in ms; the last good keys are kept when it fails. Default 5 s. */
+  jwksTimeoutMs?: number;
+  /** The largest body read, in bytes; larger deliveries are refused with `body_too_large`. Default 16 MiB. */
+  maxBodyBytes?: number;
   /** Accept only deliveries for this fal user id (the `X-Fal-Webhook-User-Id` of your account). */
   userId?: string;
 }
@@ -67,6 +82,7 @@ export type WebhookRejection =
   | "timestamp_out_of_tolerance"
   | "invalid_signature_format"
   | "user_mismatch"
+  | "body_too_large"
   | "jwks_unavailable"
   | "no_usable_keys"
   | "signature_mismatch";
@@ -90,14 +106,44 @@ export interface RejectedWebhook {
 export type VerifyWebhookResult = VerifiedWebhook | RejectedWebhook;
 
 /**
- * Checks that a webhook delivery was signed by fal. Every key of the JWKS is tried; one match is
- * enough. Answer `jwks_unavailable` with a 5xx (fal retries the delivery) and every other rejection
- * with a 4xx. Reads the request's body; use the returned `body` afterwards.
+ * Checks that a webhook delivery was signed by fal. The headers, the timestamp and the signature's form
+ * are checked before the body is read, and the body is read through a size cap, so an unsigned or
+ * oversized request costs next to nothing. Every key of the JWKS is tried; one match is enough.
+ * Answer `jwks_unavailable` with a 5xx (fal retries the delivery) and every other rejection with a 4xx.
+ * Reads the request's body; use the returned `body` afterwards. A valid delivery may arrive more than
+ * once (fal retries, and a replay inside the tolerance window verifies): de-duplicate by `requestId`.
  */
 export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookOptions = {}): Promise<VerifyWebhookResult> {
-  const header = headerReader(input instanceof Request ? input.headers : input.headers);
-  const bytes = input instanceof Request ? new Uint8Array(await input.arrayBuffer()) : toBytes(input.body);
+  const now = (options.now ?? Date.now)();
+  const signed = checkHeaders(headerReader(input.headers), options, now);
+  if (!signed.ok) {
+    if (input instanceof Request) await input.body?.cancel().catch(() => {});
+    return signed;
+  }
+  const bytes = await readDeliveryBody(input, options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES);
+  if (!bytes) return reject("body_too_large", "the delivery is larger than the receiver accepts (maxBodyBytes)");
 
+  const { requestId, userId, timestamp, signature } = signed;
+  const message = await webhookSignedMessage({ requestId, userId, timestamp, body: bytes });
+  const verdict = await verifySignature(signature, message, options, now);
+  if (verdict) return verdict;
+  return { ok: true, requestId, userId, timestamp: Number(timestamp), body: new TextDecoder().decode(bytes) };
+}
+
+interface SignedHeaders {
+  ok: true;
+  requestId: string;
+  userId: string;
+  timestamp: string;
+  signature: Uint8Array;
+}
+
+/** Everything that can be checked without the body: presence, timestamp window, signature form, user. */
+function checkHeaders(
+  header: (name: string) => string | undefined,
+  options: VerifyWebhookOptions,
+  now: number,
+): SignedHeaders | RejectedWebhook {
   const requestId = header(WEBHOOK_HEADERS.requestId);
   const userId = header(WEBHOOK_HEADERS.userId);
   const timestamp = header(WEBHOOK_HEADERS.timestamp);
@@ -109,38 +155,57 @@ export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookO
     );
   }
   if (!/^\d{1,15}$/.test(timestamp)) return reject("invalid_timestamp", "X-Fal-Webhook-Timestamp must be whole seconds");
-  const now = (options.now ?? Date.now)();
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   if (Math.abs(now / 1000 - Number(timestamp)) > tolerance) {
     return reject("timestamp_out_of_tolerance", `the delivery was signed more than ${tolerance} seconds from now`);
   }
-  if (!isSignatureHex(signature)) {
-    return reject("invalid_signature_format", "X-Fal-Webhook-Signature must be 64 bytes in hex");
-  }
+  const signatureBytes = isSignatureHex(signature) ? fromHex(signature) : undefined;
+  if (!signatureBytes) return reject("invalid_signature_format", "X-Fal-Webhook-Signature must be 64 bytes in hex");
   if (options.userId !== undefined && userId !== options.userId) {
     return reject("user_mismatch", "the delivery is for another fal user");
   }
+  return { ok: true, requestId, userId, timestamp, signature: signatureBytes };
+}
 
-  const message = await webhookSignedMessage({ requestId, userId, timestamp, body: bytes });
-  // isSignatureHex checked the form above, so the decoding cannot fail.
-  const signatureBytes = fromHex(signature) as Uint8Array;
+/** The raw body, or undefined when it is over the cap (a request's stream is then cancelled, not drained). */
+async function readDeliveryBody(input: WebhookInput, maxBytes: number): Promise<Uint8Array | undefined> {
+  if (!(input instanceof Request)) {
+    const bytes = toBytes(input.body);
+    return bytes.byteLength > maxBytes ? undefined : bytes;
+  }
+  const read = await readLimited(input, maxBytes);
+  return read.ok ? read.bytes : undefined;
+}
 
-  let keys: CryptoKey[];
-  try {
-    keys = await loadKeys(options, now, false);
-  } catch {
-    return reject("jwks_unavailable", "fal's webhook keys could not be fetched");
-  }
-  let verified = await verifyWithAny(keys, signatureBytes, message);
-  if (!verified && options.jwks === undefined) {
-    const refreshed = await loadKeys(options, now, true).catch(() => undefined);
-    if (refreshed && refreshed !== keys) verified = await verifyWithAny(refreshed, signatureBytes, message);
-  }
-  if (!verified) {
+/** Undefined when one of the keys verifies the signature, else the rejection. */
+async function verifySignature(
+  signature: Uint8Array,
+  message: Uint8Array,
+  options: VerifyWebhookOptions,
+  now: number,
+): Promise<RejectedWebhook | undefined> {
+  if (options.jwks !== undefined) {
+    const keys = await importKeys(typeof options.jwks === "function" ? await options.jwks() : options.jwks);
     if (keys.length === 0) return reject("no_usable_keys", "the JWKS holds no Ed25519 keys");
+    if (await verifyWithAny(keys, signature, message)) return undefined;
     return reject("signature_mismatch", "the signature does not match the delivery");
   }
-  return { ok: true, requestId, userId, timestamp: Number(timestamp), body: new TextDecoder().decode(bytes) };
+  const settings: KeySetSettings = {
+    url: options.jwksUrl ?? FAL_JWKS_URL,
+    fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
+    now: options.now ? () => (options.now as () => number)() : () => now,
+    ttlMs: options.jwksTtlMs ?? DEFAULT_JWKS_TTL_MS,
+    cooldownMs: options.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+    timeoutMs: options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
+  };
+  const keys = await currentKeys(settings);
+  if (keys === "unavailable") return reject("jwks_unavailable", "fal's webhook keys could not be fetched");
+  if (keys === "no_usable_keys") return reject("no_usable_keys", "the JWKS holds no Ed25519 keys");
+  if (await verifyWithAny(keys, signature, message)) return undefined;
+  // No cached key matched: fal may have rotated its keys. The key set decides whether a reload is due.
+  const reloaded = await keysAfterMismatch(settings, keys);
+  if (reloaded && (await verifyWithAny(reloaded, signature, message))) return undefined;
+  return reject("signature_mismatch", "the signature does not match the delivery");
 }
 
 async function verifyWithAny(keys: readonly CryptoKey[], signature: Uint8Array, message: Uint8Array): Promise<boolean> {
@@ -154,60 +219,6 @@ async function verifyWithAny(keys: readonly CryptoKey[], signature: Uint8Array, 
     }
   }
   return false;
-}
-
-interface CacheEntry {
-  keys: Promise<CryptoKey[]>;
-  fetchedAt: number;
-}
-
-const jwksCache = new Map<string, CacheEntry>();
-
-/** Forgets every fetched JWKS (after rotating keys in tests, or to force a refetch). */
-export function clearJwksCache(): void {
-  jwksCache.clear();
-}
-
-async function loadKeys(options: VerifyWebhookOptions, now: number, refresh: boolean): Promise<CryptoKey[]> {
-  if (options.jwks !== undefined) {
-    const jwks = typeof options.jwks === "function" ? await options.jwks() : options.jwks;
-    return importKeys(jwks);
-  }
-  const url = options.jwksUrl ?? FAL_JWKS_URL;
-  const ttl = options.jwksTtlMs ?? DEFAULT_JWKS_TTL_MS;
-  const cached = jwksCache.get(url);
-  const fresh = cached && now - cached.fetchedAt < ttl && now >= cached.fetchedAt;
-  if (cached && fresh && !(refresh && now - cached.fetchedAt >= MIN_REFRESH_MS)) return cached.keys;
-  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  // The promise is cached, so concurrent deliveries share one fetch.
-  const keys = (async () => {
-    const response = await fetchImpl(url, { headers: { accept: "application/json" } });
-    if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-    return importKeys((await response.json()) as WebhookJwks);
-  })();
-  const entry = { keys, fetchedAt: now };
-  jwksCache.set(url, entry);
-  // A failed fetch is not remembered: the next delivery tries again.
-  keys.catch(() => {
-    if (jwksCache.get(url) === entry) jwksCache.delete(url);
-  });
-  return keys;
-}
-
-async function importKeys(jwks: WebhookJwks): Promise<CryptoKey[]> {
-  const keys: CryptoKey[] = [];
-  for (const jwk of Array.isArray(jwks?.keys) ? jwks.keys : []) {
-    if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") continue;
-    try {
-      // Only the public members: a JWKS entry may carry `key_ops`/`use` that WebCrypto would reject.
-      keys.push(
-        await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, ["verify"]),
-      );
-    } catch {
-      // Malformed key: skip it, the others may still be good.
-    }
-  }
-  return keys;
 }
 
 function headerReader(
