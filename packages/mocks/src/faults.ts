@@ -3,6 +3,7 @@
  * count window, a probability drawn from the mock's seeded generator) and what goes wrong.
  * The same shape is accepted per request in the `x-kontext-mock-fault` header.
  */
+import type { FalErrorShapeName } from "./error-shapes.js";
 import { seededRandom } from "./images/picture.js";
 
 /** The operations the router knows; fault rules and recorded requests name them. */
@@ -11,8 +12,19 @@ export type MockOperation = "submit" | "status" | "stream" | "result" | "cancel"
 export const OPERATIONS: readonly MockOperation[] = ["submit", "status", "stream", "result", "cancel", "run", "files"];
 
 export type Fault =
-  /** Answer with this status (default: a spec-listed error for the operation), fal's flat body and optional Retry-After (seconds). */
-  | { kind: "status"; status?: number; body?: unknown; headers?: Record<string, string>; retryAfter?: number }
+  /**
+   * Answer with this status (default: a spec-listed error for the operation), fal's flat body and optional
+   * Retry-After (seconds). `shape` starts from one of fal's real answers (`FAL_ERROR_SHAPES`: a string-detail
+   * 422, an array-detail 500, a locked account's 403, a user 504); `status`, `body` and `headers` override it.
+   */
+  | {
+      kind: "status";
+      shape?: FalErrorShapeName;
+      status?: number;
+      body?: unknown;
+      headers?: Record<string, string>;
+      retryAfter?: number;
+    }
   /** Wait this long (on the mock's clock) before answering; combines with other faults. */
   | { kind: "latency"; ms: number }
   /** Drop the connection: the server destroys the socket, `mock.fetch` rejects like fetch does, MSW answers a network error. */
@@ -23,8 +35,11 @@ export type Fault =
   | { kind: "html"; status?: number; html?: string }
   /** The status stream breaks after this many events (default 1) without reaching COMPLETED. */
   | { kind: "stream-drop"; afterEvents?: number }
-  /** The job reaches COMPLETED, then its result answers this error (422 field errors by default, or 500). */
-  | { kind: "fail-at-result"; status?: 422 | 500; body?: unknown };
+  /**
+   * The job reaches COMPLETED, then its result answers this error: 422 field errors by default, a 500, or
+   * one of fal's real answers by `shape` (with its headers).
+   */
+  | { kind: "fail-at-result"; status?: 422 | 500; shape?: FalErrorShapeName; body?: unknown };
 
 export type FaultKind = Fault["kind"];
 
@@ -54,11 +69,11 @@ export interface FaultTarget {
 function defaultOperations(kind: FaultKind): readonly MockOperation[] {
   if (kind === "stream-drop") return ["stream"];
   if (kind === "fail-at-result") return ["submit", "run"];
-  return OPERATIONS.filter((o) => o !== "files");
+  return OPERATIONS.filter((operation) => operation !== "files");
 }
 
-const asList = <T>(v: T | readonly T[] | undefined): readonly T[] | undefined =>
-  v === undefined ? undefined : Array.isArray(v) ? v : [v as T];
+const asList = <T>(value: T | readonly T[] | undefined): readonly T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value as T];
 
 interface Armed {
   rule: FaultRule;
@@ -72,7 +87,7 @@ export class FaultSet {
 
   constructor(rules: readonly FaultRule[] = [], seed = 0x5eed) {
     this.random = seededRandom(seed);
-    for (const r of rules) this.add(r);
+    for (const rule of rules) this.add(rule);
   }
 
   add(rule: FaultRule) {
@@ -81,26 +96,31 @@ export class FaultSet {
 
   clear(rules: readonly FaultRule[] = []) {
     this.armed = [];
-    for (const r of rules) this.add(r);
+    for (const rule of rules) this.add(rule);
   }
 
   /** The faults that hit this request, counting it against each matching rule. */
   take(target: FaultTarget): Fault[] {
     const hits: Fault[] = [];
-    for (const a of this.armed) {
-      const r = a.rule;
-      if (!(asList(r.operation) ?? defaultOperations(r.kind)).includes(target.operation)) continue;
-      const endpoints = asList(r.endpoint);
-      if (endpoints && (!target.endpoint || !endpoints.includes(target.endpoint))) continue;
-      if (r.requestId !== undefined && r.requestId !== target.requestId) continue;
-      a.matched++;
-      if (a.matched <= (r.skip ?? 0)) continue;
-      if (r.times !== undefined && a.fired >= r.times) continue;
-      if (r.probability !== undefined && !(this.random() < r.probability)) continue;
-      a.fired++;
-      hits.push(r);
+    for (const armed of this.armed) {
+      if (this.fires(armed, target)) hits.push(armed.rule);
     }
     return hits;
+  }
+
+  /** Counts a matching request against the rule, and says whether the rule fires for it. */
+  private fires(armed: Armed, target: FaultTarget): boolean {
+    const rule = armed.rule;
+    if (!(asList(rule.operation) ?? defaultOperations(rule.kind)).includes(target.operation)) return false;
+    const endpoints = asList(rule.endpoint);
+    if (endpoints && (!target.endpoint || !endpoints.includes(target.endpoint))) return false;
+    if (rule.requestId !== undefined && rule.requestId !== target.requestId) return false;
+    armed.matched++;
+    if (armed.matched <= (rule.skip ?? 0)) return false;
+    if (rule.times !== undefined && armed.fired >= rule.times) return false;
+    if (rule.probability !== undefined && !(this.random() < rule.probability)) return false;
+    armed.fired++;
+    return true;
   }
 }
 

@@ -8,15 +8,20 @@
  *
  * Contents, in import order:
  * - clock: `createManualClock` for tests, `realClock` otherwise;
+ * - error-shapes: every error body shape fal sends, by name (fault rules pick them with `shape`);
+ * - errors: `KontextMockError`, thrown for bad options (a `KontextError`);
  * - faults: the fault rule shapes and the per-request fault header;
  * - images: the PNG/JPEG encoders and the deterministic picture the mock serves;
- * - mock: `createKontextMock` and its introspection types;
+ * - mock: `createKontextMock`, its options and introspection types (it wires job-store, timeline,
+ *   router, operations/*, fault-responses, webhook-delivery and request-log together);
  * - outputs: how a seed is drawn from a prompt;
  * - timeline: how a job moves through the queue;
  * - webhook-signer: fal's Ed25519 webhook signatures, and the JWKS a receiver verifies them with.
  */
 
 export { type CancelTimer, createManualClock, type ManualClock, type MockClock, realClock } from "./clock.js";
+export { FAL_ERROR_SHAPES, type FalErrorShape, type FalErrorShapeName } from "./error-shapes.js";
+export { KontextMockError } from "./errors.js";
 export {
   FAULT_HEADER,
   type Fault,
@@ -40,6 +45,7 @@ export {
   type MockJob,
   type RecordedRequest,
   type RouteContext,
+  type ValidateAt,
   type WebhookDelivery,
 } from "./mock.js";
 export { seedFromPrompt } from "./outputs.js";

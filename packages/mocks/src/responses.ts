@@ -1,28 +1,18 @@
-/** Small builders for fal-shaped answers, shared by the router and the fault layer. */
-import type { FlatError } from "@kontext-sdk/schema";
+/**
+ * The mock's own answers, built with the protocol core's helpers (one signature everywhere:
+ * `(status, body, headers)`). Every flat error carries its type in the body and in `x-fal-error-type`,
+ * exactly as the proxy answers, so a client sees the same thing from either.
+ */
+import { flatErrorResponse } from "@kontext-sdk/schema/protocol";
 
-/** The text of JSON answers, so the node server can write it without reading the body stream back. */
-const rawBodies = new WeakMap<Response, string>();
-export const rawBody = (response: Response): string | undefined => rawBodies.get(response);
-
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  const text = JSON.stringify(body);
-  const response = new Response(text, { status, headers: { "content-type": "application/json", ...headers } });
-  rawBodies.set(response, text);
-  return response;
-}
-
-export function flat(status: number, detail: string, errorType?: string, headers: Record<string, string> = {}): Response {
-  const body: FlatError = errorType ? { detail, error_type: errorType } : { detail };
-  const extra: Record<string, string> = errorType && status >= 500 ? { "x-fal-error-type": errorType } : {};
-  return json(body, status, { ...extra, ...headers });
-}
-
-export const notFound = () => json({ detail: "Not Found" }, 404);
-export const methodNotAllowed = () => json({ detail: "Method Not Allowed" }, 405);
-export const unauthorized = () => flat(401, "Authorization header is missing or invalid");
-export const requestNotFound = () => flat(404, "Request not found");
-export const malformedJson = () => flat(400, "Request body is not valid JSON", "bad_request");
+export const notFound = () => flatErrorResponse(404, "Not Found", "not_found");
+export const methodNotAllowed = () => flatErrorResponse(405, "Method Not Allowed", "method_not_allowed");
+export const unauthorized = () => flatErrorResponse(401, "Authorization header is missing or invalid", "unauthorized");
+/** fal's answer for an unknown request id, on status, stream, result and cancel alike. */
+export const requestNotFound = () => flatErrorResponse(404, "Request not found", "request_not_found");
+export const stillInProgress = () => flatErrorResponse(400, "Request is still in progress", "request_in_progress");
+export const badRequest = (detail: string) => flatErrorResponse(400, detail, "bad_request");
+export const internalError = () => flatErrorResponse(500, "Internal server error", "internal_error");
 
 /** fal's generic error types for the codes the fault layer produces by default. */
 export const DEFAULT_ERRORS: Record<number, { detail: string; errorType: string }> = {
@@ -35,7 +25,7 @@ export const DEFAULT_ERRORS: Record<number, { detail: string; errorType: string 
   504: { detail: "Request timed out", errorType: "request_timeout" },
 };
 
-export function defaultErrorBody(status: number): FlatError {
+export function defaultErrorBody(status: number): { detail: string; error_type?: string } {
   const known = DEFAULT_ERRORS[status];
   return known ? { detail: known.detail, error_type: known.errorType } : { detail: `Error ${status}` };
 }

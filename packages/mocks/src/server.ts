@@ -3,11 +3,26 @@
  * (the CLI, a browser app, Prism in proxy mode). Every request is turned into a web
  * `Request`, answered by the mock's handler and written back; SSE bodies are streamed
  * chunk by chunk, and a connection-reset fault destroys the socket.
+ *
+ * The server runs on developers' machines, so its defaults are narrow: it binds loopback, answers
+ * browsers only from localhost origins, refuses bodies over the cap (413) without reading them, and
+ * answers a request target or `Host` it cannot read with a 400.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse } from "@kontext-sdk/schema/protocol";
+import { MAX_BODY_BYTES } from "./body.js";
 import { createKontextMock, isConnectionReset, type KontextMock, type KontextMockOptions } from "./mock.js";
-import { rawBody } from "./responses.js";
+import { badRequest, internalError } from "./responses.js";
+import { isLoopbackHost } from "./webhook-delivery.js";
+
+/**
+ * Which browser origins may call the server: `"localhost"` (the default, also `true`) for loopback
+ * origins on any port, `"*"` for any, a list of exact origins, or `false` for no CORS headers at all.
+ * A request whose `Origin` is not allowed is refused with a 403, so a web page the developer happens to
+ * visit cannot drive the mock (create jobs, trigger webhooks) through their browser.
+ */
+export type MockCors = boolean | "localhost" | "*" | readonly string[];
 
 export interface MockServerOptions extends KontextMockOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -16,14 +31,17 @@ export interface MockServerOptions extends KontextMockOptions {
   host?: string;
   /** Serve an existing mock instead of creating one from the options. */
   mock?: KontextMock;
-  /** Answer CORS preflights and allow any origin, for browser apps calling the server directly (default true). */
-  cors?: boolean;
+  /** Browser origins allowed (default `"localhost"`); see `MockCors`. */
+  cors?: MockCors;
 }
 
-const CORS_HEADERS = {
-  "access-control-allow-origin": "*",
-  "access-control-expose-headers": "x-fal-request-id, x-fal-error-type, x-fal-retryable, retry-after",
-};
+const EXPOSED_HEADERS = [
+  FAL_HEADERS.requestId,
+  FAL_HEADERS.errorType,
+  FAL_HEADERS.retryable,
+  FAL_HEADERS.requestTimeoutType,
+  "retry-after",
+].join(", ");
 
 export interface MockServer {
   /** Base URL, e.g. `http://127.0.0.1:4010`; the sync host is `${url}/sync`. */
@@ -37,12 +55,29 @@ export interface MockServer {
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const mock = options.mock ?? createKontextMock(options);
   const host = options.host ?? "127.0.0.1";
-  const cors = options.cors ?? true;
+  const policy = corsPolicy(options.cors ?? "localhost");
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const server = createServer((req, res) => {
-    if (cors && req.method === "OPTIONS") {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !policy.allows(origin)) {
+      // Not recorded: the request never reaches the API.
+      void send(
+        req,
+        res,
+        flatErrorResponse(
+          403,
+          `the mock server does not answer the origin ${origin} (see the cors option)`,
+          "origin_not_allowed",
+        ),
+        {},
+      );
+      return;
+    }
+    const cors = policy.headers(origin);
+    if (req.method === "OPTIONS" && policy.enabled) {
       // Preflights are the browser's business, not the API's: answered here and not recorded.
       res.writeHead(204, {
-        ...CORS_HEADERS,
+        ...cors,
         "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
         "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, content-type",
         "access-control-max-age": "600",
@@ -50,7 +85,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       res.end();
       return;
     }
-    void serve(mock, req, res, cors);
+    void serve(mock, req, res, cors, maxBodyBytes);
   });
   // SSE connections stay open; keep-alive sockets must not hold `close()` hostage.
   server.keepAliveTimeout = 5_000;
@@ -76,73 +111,145 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 }
 
-async function serve(mock: KontextMock, req: IncomingMessage, res: ServerResponse, cors: boolean) {
-  const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req).catch(() => undefined);
+interface CorsPolicy {
+  enabled: boolean;
+  allows(origin: string): boolean;
+  /** The CORS headers for an allowed origin (none when CORS is off or the request has no Origin). */
+  headers(origin: string | undefined): Record<string, string>;
+}
+
+function corsPolicy(cors: MockCors): CorsPolicy {
+  const anyOrigin = cors === "*";
+  const listed = Array.isArray(cors) ? new Set(cors as readonly string[]) : undefined;
+  const allows = (origin: string) => anyOrigin || (listed ? listed.has(origin) : isLoopbackOrigin(origin));
+  const enabled = cors !== false;
+  return {
+    enabled,
+    allows,
+    headers(origin) {
+      if (!enabled || origin === undefined) return {};
+      return {
+        "access-control-allow-origin": anyOrigin ? "*" : origin,
+        "access-control-expose-headers": EXPOSED_HEADERS,
+        ...(anyOrigin ? {} : { vary: "origin" }),
+      };
+    },
+  };
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+async function serve(
+  mock: KontextMock,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+  maxBodyBytes: number,
+) {
+  const url = requestUrl(req);
+  if (!url) return send(req, res, badRequest("the request target or Host header is not a valid URL"), cors);
+  const body = req.method === "GET" || req.method === "HEAD" ? { ok: true as const } : await readBody(req, maxBodyBytes);
+  if (!body.ok) {
+    // The same 413 the handler gives a body over its cap, answered before the mock sees (or records) it.
+    res.setHeader("connection", "close");
+    await send(req, res, bodyTooLargeResponse(maxBodyBytes), cors);
+    // The rest of the body is never read or kept; the connection closes once the answer is out.
+    req.resume();
+    return;
+  }
   const abort = new AbortController();
   // `close` on the response fires when the client goes away before we finished.
   res.on("close", () => {
     if (!res.writableFinished) abort.abort(new DOMException("The client disconnected", "AbortError"));
   });
   try {
-    const request = toRequest(req, body, abort.signal);
-    const response = await mock.handler(request);
+    const response = await mock.handler(toRequest(req, url, body.bytes, abort.signal));
     if (isConnectionReset(response)) {
       req.socket.destroy();
       return;
     }
-    const headers: Record<string, string> = cors ? { ...CORS_HEADERS } : {};
-    response.headers.forEach((value, name) => {
-      headers[name] = value;
-    });
-    if (!response.body || req.method === "HEAD") {
-      res.writeHead(response.status, headers);
-      res.end();
-      await response.body?.cancel();
-      return;
-    }
-    if (!headers["content-type"]?.startsWith("text/event-stream")) {
-      // Plain bodies in one write: cheaper for the status polls that dominate real traffic.
-      const raw = rawBody(response);
-      const bytes = raw === undefined ? Buffer.from(await response.arrayBuffer()) : Buffer.from(raw);
-      headers["content-length"] = String(bytes.length);
-      res.writeHead(response.status, headers);
-      res.end(bytes);
-      return;
-    }
-    res.writeHead(response.status, headers);
-    // Flush headers now: an SSE client must see the response before the first event.
-    res.flushHeaders();
-    const reader = response.body.getReader();
-    abort.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        if (!res.write(value)) await new Promise<void>((r) => res.once("drain", r));
-      }
-      res.end();
-    } catch {
-      // The body broke part-way (a stream-drop fault): the client must see a dropped connection, not a clean end.
-      res.destroy();
-    }
+    await send(req, res, response, cors, abort.signal);
   } catch {
     if (abort.signal.aborted) return;
-    if (!res.headersSent) {
-      res.writeHead(500, { "content-type": "application/json" });
-      res.end(JSON.stringify({ detail: "Internal server error", error_type: "internal_error" }));
-    } else {
-      res.destroy();
-    }
+    if (!res.headersSent) await send(req, res, internalError(), cors);
+    else res.destroy();
   }
 }
 
-function toRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): Request {
+/** Writes a web `Response`: plain bodies in one write, event streams chunk by chunk as they come. */
+async function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  cors: Record<string, string>,
+  signal?: AbortSignal,
+) {
+  const headers: Record<string, string> = { ...cors };
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  if (!response.body || req.method === "HEAD") {
+    res.writeHead(response.status, headers);
+    res.end();
+    await response.body?.cancel();
+    return;
+  }
+  if (!headers["content-type"]?.startsWith("text/event-stream")) {
+    // Plain bodies in one write: cheaper for the status polls that dominate real traffic.
+    const bytes = Buffer.from(await response.arrayBuffer());
+    headers["content-length"] = String(bytes.length);
+    res.writeHead(response.status, headers);
+    res.end(bytes);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  // Flush headers now: an SSE client must see the response before the first event.
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await new Promise<void>((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+  } catch {
+    // The body broke part-way (a stream-drop fault): the client must see a dropped connection, not a clean end.
+    res.destroy();
+  }
+}
+
+/**
+ * The request's URL, or undefined when the target or `Host` cannot be read. Only origin-form targets
+ * (`/path?query`) are taken: a protocol-relative (`//evil.example/…`) or absolute target would put
+ * another host into the URLs the mock answers with.
+ */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? "/";
+  if (!target.startsWith("/") || target.startsWith("//")) return undefined;
   const host = req.headers.host ?? "127.0.0.1";
-  const url = new URL(req.url ?? "/", `http://${host}`);
+  try {
+    const url = new URL(`http://${host}${target}`);
+    // A Host with a path, userinfo or query in it is not a host.
+    return url.host.toLowerCase() === host.toLowerCase() ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toRequest(req: IncomingMessage, url: URL, body: Buffer | undefined, signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
   return new Request(url, {
@@ -153,12 +260,30 @@ function toRequest(req: IncomingMessage, body: Buffer | undefined, signal: Abort
   });
 }
 
-/** Request bodies are small JSON documents: read them whole. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+type BodyRead = { ok: true; bytes?: Buffer } | { ok: false; bytes: number };
+
+/**
+ * Reads a request body up to `maxBytes`. A declared `Content-Length` over the cap is refused before
+ * reading anything; a streamed body is refused as soon as it passes the cap, and what came is dropped.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > maxBytes) return Promise.resolve({ ok: false, bytes: declared });
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      chunks.length = 0;
+      resolve({ ok: false, bytes: size });
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve({ ok: true, bytes: Buffer.concat(chunks) }));
+    req.on("error", () => resolve({ ok: true, bytes: Buffer.concat(chunks) }));
   });
 }

@@ -3,17 +3,14 @@
  * pydantic, so the error `type`s and messages follow pydantic v2's wording.
  */
 import type { HTTPValidationError, ValidationIssue } from "@kontext-sdk/schema";
+import { ASPECT_RATIOS, INPUT_LIMITS, INPUT_RANGES, OUTPUT_FORMATS, SAFETY_TOLERANCES } from "@kontext-sdk/schema";
+import { type ErrorDetailItem, pointerToLoc } from "@kontext-sdk/schema/protocol";
 
 /** The generated type reads `ctx` as an empty object; pydantic puts the rule's limits there. */
-interface ValidationErrorItem {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-  ctx?: Record<string, unknown>;
-  input?: unknown;
-}
+type ValidationErrorItem = ErrorDetailItem;
 
-import { ASPECT_RATIOS, INPUT_RANGES, OUTPUT_FORMATS, SAFETY_TOLERANCES } from "@kontext-sdk/schema";
+/** The bounds the spec sets on lengths, by field, for the messages that name them. */
+const MAX_LENGTHS: Record<string, number> = { prompt: INPUT_LIMITS.promptMaxLength, image_urls: INPUT_LIMITS.imageUrlsMaxItems };
 
 const ENUMS: Record<string, readonly string[]> = {
   aspect_ratio: ASPECT_RATIOS,
@@ -30,21 +27,17 @@ const TYPES: Record<string, [type: string, msg: string]> = {
   object: ["model_attributes_type", "Input should be a valid dictionary or object to extract fields from"],
 };
 
-function loc(pointer: string): (string | number)[] {
-  const parts = pointer
-    ? pointer
-        .slice(1)
-        .split("/")
-        .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    : [];
-  return ["body", ...parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p))];
-}
+/** A limit from the issue's message (`at most 10 items`), for fields the table above does not name. */
+const limitIn = (message: string) => Number(/at (?:most|least) (\d+(?:\.\d+)?)/.exec(message)?.[1]);
 
+// One case per JSON-schema rule, each with pydantic v2's type and wording: a flat table would hide the
+// few rules that need the field's own bounds.
 function item(issue: ValidationIssue): ValidationErrorItem {
-  const where = loc(issue.path);
+  const where = ["body", ...pointerToLoc(issue.path)];
   const field = String(where[where.length - 1]);
-  const withInput = (e: ValidationErrorItem): ValidationErrorItem =>
-    issue.value === undefined ? e : { ...e, input: issue.value };
+  // Bounds errors leave the input out: echoing a 19 MB prompt back would be the problem all over again.
+  const withInput = (entry: ValidationErrorItem): ValidationErrorItem =>
+    issue.value === undefined ? entry : { ...entry, input: issue.value };
   const range = (INPUT_RANGES as Record<string, { minimum?: number; maximum?: number }>)[field];
   switch (issue.rule) {
     case "required":
@@ -53,11 +46,11 @@ function item(issue: ValidationIssue): ValidationErrorItem {
     case "additionalProperties":
       return withInput({ loc: where, msg: "Extra inputs are not permitted", type: "extra_forbidden" });
     case "maximum": {
-      const le = range?.maximum ?? Number(/at most (\S+)/.exec(issue.message)?.[1]);
+      const le = range?.maximum ?? limitIn(issue.message);
       return withInput({ loc: where, msg: `Input should be less than or equal to ${le}`, type: "less_than_equal", ctx: { le } });
     }
     case "minimum": {
-      const ge = range?.minimum ?? Number(/at least (\S+)/.exec(issue.message)?.[1]);
+      const ge = range?.minimum ?? limitIn(issue.message);
       return withInput({
         loc: where,
         msg: `Input should be greater than or equal to ${ge}`,
@@ -69,7 +62,7 @@ function item(issue: ValidationIssue): ValidationErrorItem {
     case "const": {
       const values = ENUMS[field] ?? [];
       const expected = values
-        .map((v) => `'${v}'`)
+        .map((value) => `'${value}'`)
         .join(", ")
         .replace(/, ([^,]*)$/, " or $1");
       return withInput({ loc: where, msg: `Input should be ${expected}`, type: "literal_error", ctx: { expected } });
@@ -93,12 +86,31 @@ function item(issue: ValidationIssue): ValidationErrorItem {
         type: "too_short",
         ctx: { min_length: 1 },
       });
+    case "maxLength": {
+      const max = MAX_LENGTHS[field] ?? limitIn(issue.message);
+      return {
+        loc: where,
+        msg: `String should have at most ${max} characters`,
+        type: "string_too_long",
+        ctx: { max_length: max },
+      };
+    }
+    case "maxItems": {
+      const max = MAX_LENGTHS[field] ?? limitIn(issue.message);
+      const count = Array.isArray(issue.value) ? issue.value.length : undefined;
+      return {
+        loc: where,
+        msg: `List should have at most ${max} items after validation${count === undefined ? "" : `, not ${count}`}`,
+        type: "too_long",
+        ctx: { max_length: max, ...(count === undefined ? {} : { actual_length: count }) },
+      };
+    }
     case "pattern":
       return withInput({
         loc: where,
-        msg: "Input should be an http(s) URL or a data:image/ URI",
+        msg: "Input should be an http(s) URL or a data: URL",
         type: "string_pattern_mismatch",
-        ctx: { pattern: "^(https?://|data:image/)" },
+        ctx: { pattern: "^(https?://|data:)" },
       });
     default:
       return withInput({ loc: where, msg: issue.message, type: "value_error" });

@@ -1,10 +1,11 @@
 /**
  * Signing `fal_webhook` deliveries the way fal does, so a receiver's verification can be tested end to
- * end: Ed25519 over `${requestId}\n${userId}\n${timestamp}\n${sha256hex(body)}`, sent in the
- * `X-Fal-Webhook-*` headers, with the public key published as a JWKS. WebCrypto only (Node 20+, browsers
- * with Ed25519, workers), and the key pair is made on first use, so a mock that never delivers a webhook
- * never pays for it.
+ * end: Ed25519 over the core's `webhookSignedMessage` (`${requestId}\n${userId}\n${timestamp}\n${sha256hex(body)}`),
+ * sent in the core's `WEBHOOK_HEADERS`, with the public key published as a JWKS. WebCrypto only (Node 20+,
+ * browsers with Ed25519, workers), and the key pair is made on first use, so a mock that never delivers a
+ * webhook never pays for it.
  */
+import { toHex, WEBHOOK_HEADERS, webhookSignedMessage } from "@kontext-sdk/schema/protocol";
 
 export interface WebhookSigningOptions {
   /** The `X-Fal-Webhook-User-Id` sent with every delivery (default `"mock-user"`). */
@@ -34,21 +35,19 @@ export function createWebhookSigner(options: WebhookSigningOptions = {}): Webhoo
     (pair ??= options.keyPair
       ? Promise.resolve(options.keyPair)
       : (crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as Promise<CryptoKeyPair>));
-  const encoder = new TextEncoder();
 
   return {
     async headers(requestId, body) {
       // fal signs with the time of delivery. The wall clock, not the mock's (possibly manual) clock, so a
       // receiver that checks the timestamp against its own `Date.now()` accepts the delivery.
       const timestamp = String(Math.floor(Date.now() / 1000));
-      const digest = hex(await crypto.subtle.digest("SHA-256", encoder.encode(body)));
-      const message = encoder.encode(`${requestId}\n${userId}\n${timestamp}\n${digest}`);
-      const signature = await crypto.subtle.sign("Ed25519", (await keys()).privateKey, message);
+      const message = await webhookSignedMessage({ requestId, userId, timestamp, body });
+      const signature = await crypto.subtle.sign("Ed25519", (await keys()).privateKey, message as Uint8Array<ArrayBuffer>);
       return {
-        "x-fal-webhook-request-id": requestId,
-        "x-fal-webhook-user-id": userId,
-        "x-fal-webhook-timestamp": timestamp,
-        "x-fal-webhook-signature": hex(signature),
+        [WEBHOOK_HEADERS.requestId]: requestId,
+        [WEBHOOK_HEADERS.userId]: userId,
+        [WEBHOOK_HEADERS.timestamp]: timestamp,
+        [WEBHOOK_HEADERS.signature]: toHex(signature),
       };
     },
     async jwks() {
@@ -56,10 +55,4 @@ export function createWebhookSigner(options: WebhookSigningOptions = {}): Webhoo
       return { keys: [{ kty: "OKP", crv: "Ed25519", x: x!, kid, use: "sig", alg: "EdDSA" }] };
     },
   };
-}
-
-function hex(buffer: ArrayBuffer): string {
-  let out = "";
-  for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, "0");
-  return out;
 }

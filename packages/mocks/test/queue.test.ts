@@ -98,7 +98,8 @@ describe("status", () => {
     const { body } = await t.submit({ prompt: "x" });
     const r = await t.call("/fal-ai/flux-pro/requests/nope/status");
     expect(r.status).toBe(404);
-    expect(await r.json()).toEqual({ detail: "Request not found" });
+    expect(await r.json()).toEqual({ detail: "Request not found", error_type: "request_not_found" });
+    expect(r.headers.get("x-fal-error-type")).toBe("request_not_found");
     const wrongApp = await t.mock.fetch(`${QUEUE}/fal-ai/flux-pro/kontext/requests/${body.request_id}/status`, { headers: KEY });
     expect(wrongApp.status).toBe(404);
   });
@@ -256,8 +257,9 @@ describe("cancel", () => {
     expect([r.status, await r.json()]).toEqual([202, { status: "CANCELLATION_REQUESTED" }]);
     expect(t.mock.jobs.has(body.request_id)).toBe(false);
     expect((await t.call(body.status_url)).status).toBe(404);
+    // Gone: the same flat 404 as status and result (fal's answer for an unknown id).
     const again = await t.call(body.cancel_url, { method: "PUT" });
-    expect([again.status, await again.json()]).toEqual([404, { status: "NOT_FOUND" }]);
+    expect([again.status, await again.json()]).toEqual([404, { detail: "Request not found", error_type: "request_not_found" }]);
   });
 
   it("stops a running job: it completes at once and its result is a cancellation error", async () => {
@@ -288,10 +290,10 @@ describe("cancel", () => {
     expect((await t.call(body.response_url)).status).toBe(200);
   });
 
-  it("answers 404 NOT_FOUND for an unknown id", async () => {
+  it("answers an unknown id with the flat 404 status and result give", async () => {
     const t = setup();
     const r = await t.call("/fal-ai/flux-pro/requests/unknown/cancel", { method: "PUT" });
-    expect([r.status, await r.json()]).toEqual([404, { status: "NOT_FOUND" }]);
+    expect([r.status, await r.json()]).toEqual([404, { detail: "Request not found", error_type: "request_not_found" }]);
   });
 });
 
@@ -336,7 +338,8 @@ describe("requests that fal refuses", () => {
       ];
       for (const r of await Promise.all(calls)) {
         expect(r.status).toBe(401);
-        expect(await r.json()).toEqual({ detail: "Authorization header is missing or invalid" });
+        expect(await r.json()).toEqual({ detail: "Authorization header is missing or invalid", error_type: "unauthorized" });
+        expect(r.headers.get("x-fal-error-type")).toBe("unauthorized");
       }
     }
     expect((await t.call(body.status_url, { headers: { authorization: "Bearer gateway-token" } })).status).toBe(202);
@@ -353,16 +356,19 @@ describe("requests that fal refuses", () => {
     for (const path of ["/", "/nope", "/fal-ai/flux-pro/kontext/nope", "/fal-ai/other/requests/x/status", "/files/x/0.png"]) {
       const r = await t.mock.fetch(`${QUEUE}${path}`, { method: path.includes("kontext") ? "POST" : "GET", headers: KEY });
       expect(r.status).toBe(404);
-      expect(await r.json()).toEqual({ detail: "Not Found" });
+      expect(await r.json()).toEqual({ detail: "Not Found", error_type: "not_found" });
     }
     expect((await t.mock.fetch(`${QUEUE}/${T2I}`, { headers: KEY })).status).toBe(405);
   });
 
-  it("answers malformed JSON with a flat 400 and an empty body with a 422", async () => {
+  it("answers malformed JSON and an empty body with a 422 at loc body, as the proxy does", async () => {
     const t = setup();
     for (const body of ["{", "not json", '{"prompt": "x",}']) {
       const r = await t.call(`/${T2I}`, { method: "POST", body });
-      expect([r.status, await r.json()]).toEqual([400, { detail: "Request body is not valid JSON", error_type: "bad_request" }]);
+      expect(r.status).toBe(422);
+      expect(await r.json()).toEqual({
+        detail: [{ loc: ["body"], msg: "JSON decode error", type: "json_invalid", ctx: { error: expect.any(String) } }],
+      });
     }
     const empty = await t.call(`/${T2I}`, { method: "POST", body: "" });
     expect([empty.status, await empty.json()]).toEqual([
@@ -371,8 +377,8 @@ describe("requests that fal refuses", () => {
     ]);
   });
 
-  it("answers 422 in fal's shape with pydantic-style types", async () => {
-    const t = setup();
+  it("answers 422 in fal's shape with pydantic-style types (validateAt: submit)", async () => {
+    const t = setup({ validateAt: "submit" });
     const cases: [unknown, unknown[]][] = [
       [{}, [{ loc: ["body", "prompt"], msg: "Field required", type: "missing" }]],
       [{ prompt: "x", num_images: 5 }, [{ loc: ["body", "num_images"], type: "less_than_equal", ctx: { le: 4 }, input: 5 }]],

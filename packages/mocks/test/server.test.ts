@@ -46,13 +46,17 @@ describe("startMockServer", () => {
     server = await startMockServer({ clock: createManualClock() });
     const run = await call(`${server.url}/sync/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "sync" }) });
     expect(run.status).toBe(200);
-    expect((await call(`${server.url}/sync/${T2I}`, { method: "POST", body: "{oops" })).status).toBe(400);
+    expect((await call(`${server.url}/sync/${T2I}`, { method: "POST", body: "{oops" })).status).toBe(422);
     expect(
-      (await call(`${server.url}/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x", num_images: 9 }) })).status,
+      (await call(`${server.url}/sync/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x", num_images: 9 }) })).status,
     ).toBe(422);
+    // Like fal, a submit takes any JSON: the job refuses it, at its result.
+    const accepted = await call(`${server.url}/${T2I}`, { method: "POST", body: JSON.stringify({ prompt: "x", num_images: 9 }) });
+    expect(accepted.status).toBe(200);
+    expect(server.mock.jobs.get((await accepted.json()).request_id)?.failure?.status).toBe(422);
     expect((await call(`${server.url}/${T2I}`, { method: "POST", headers: { authorization: "" }, body: "{}" })).status).toBe(401);
     const missing = await fetch(`${server.url}/nowhere`);
-    expect([missing.status, await missing.json()]).toEqual([404, { detail: "Not Found" }]);
+    expect([missing.status, await missing.json()]).toEqual([404, { detail: "Not Found", error_type: "not_found" }]);
   });
 
   it("streams server-sent events as the clock moves and closes after COMPLETED", async () => {
@@ -126,7 +130,7 @@ describe("startMockServer", () => {
     expect([html.status, html.headers.get("content-type")]).toEqual([502, "text/html; charset=utf-8"]);
   });
 
-  it("answers CORS preflights for browser apps without recording them", async () => {
+  it("answers CORS preflights for browser apps on localhost without recording them", async () => {
     server = await startMockServer({ clock: createManualClock() });
     const pre = await fetch(`${server.url}/${T2I}`, {
       method: "OPTIONS",
@@ -137,10 +141,14 @@ describe("startMockServer", () => {
       },
     });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    expect(pre.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(pre.headers.get("access-control-allow-headers")).toBe("authorization,content-type");
-    const r = await call(`${server.url}/${T2I}`, { method: "POST", body: '{"prompt":"x"}' });
-    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    const r = await call(`${server.url}/${T2I}`, {
+      method: "POST",
+      body: '{"prompt":"x"}',
+      headers: { origin: "http://localhost:5173" },
+    });
+    expect(r.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(r.headers.get("access-control-expose-headers")).toContain("x-fal-request-id");
     expect(server.mock.requests.map((q) => q.method)).toEqual(["POST"]);
   });

@@ -1,0 +1,63 @@
+/**
+ * Reading a request body the way the proxy does, so both answer the same bad input the same way: at most
+ * `maxBytes` are read (a declared or streamed oversize body is refused with 413 without reading the rest),
+ * the text must be UTF-8, and JSON is parsed no deeper than the spec's nesting bound (core
+ * `parseJsonBounded`; too deep or broken → core `unreadableBodyResponse`, a 422 at `loc: ["body"]`).
+ */
+import { INPUT_LIMITS } from "@kontext-sdk/schema";
+import {
+  bodyTooLargeResponse,
+  type JsonReadFailure,
+  parseJsonBounded,
+  unreadableBodyResponse,
+} from "@kontext-sdk/schema/protocol";
+
+/** The nesting depth the spec allows (INPUT_LIMITS.maxJsonDepth). */
+export const MAX_JSON_DEPTH = INPUT_LIMITS.maxJsonDepth;
+/** The body size the spec allows, in bytes (INPUT_LIMITS.maxBodyBytes); the mock's default cap. */
+export const MAX_BODY_BYTES = INPUT_LIMITS.maxBodyBytes;
+
+export type BodyRead = { ok: true; text: string } | { ok: false; response: Response; bytes: number };
+
+/** The body as text, or the answer refusing it (413 over `maxBytes`, 422 for bytes that are not UTF-8). */
+export async function readBodyText(request: Request, maxBytes: number): Promise<BodyRead> {
+  const declared = Number(request.headers.get("content-length"));
+  if (declared > maxBytes) {
+    await request.body?.cancel().catch(() => {});
+    return { ok: false, response: bodyTooLargeResponse(maxBytes), bytes: declared };
+  }
+  if (!request.body) return { ok: true, text: "" };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return { ok: false, response: bodyTooLargeResponse(maxBytes), bytes: size };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    const failure: JsonReadFailure = { reason: "invalid", message: "the request body is not valid UTF-8" };
+    return { ok: false, response: unreadableBodyResponse(failure), bytes: size };
+  }
+}
+
+/** A body read as JSON: the value, or why not. No body (or only whitespace) reads as `{ ok: true, value: undefined }`. */
+export type ParsedBody = { ok: true; value: unknown } | ({ ok: false } & JsonReadFailure);
+
+export function parseBody(text: string): ParsedBody {
+  if (text.trim() === "") return { ok: true, value: undefined };
+  return parseJsonBounded(text, MAX_JSON_DEPTH);
+}
