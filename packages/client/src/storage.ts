@@ -1,0 +1,171 @@
+/**
+ * Uploads to fal's storage, as fal's own client does (fal-js libs/client/src/storage.ts; spec/storage.yaml):
+ * initiate on the storage host with the key → `{upload_url, file_url}`, then `PUT` the bytes to the signed
+ * `upload_url` WITHOUT credentials, and pass the short `file_url` as the image. Files above 90 MB go in
+ * 10 MB parts (initiate-multipart, `PUT {upload_url}/{n}`, `POST {upload_url}/complete`).
+ *
+ * Retries never change the URL a caller gets: a failed `PUT` is sent again to the same signed URL, and the
+ * `file_url` is only handed out once every byte is stored. A failed initiate may be retried freely
+ * (nothing refers to its URLs yet).
+ */
+import { IMAGE_EXTENSIONS, type ImageMime, imageMimeOf, joinUrl, sleep, sniffImageType } from "@kontext-sdk/schema/protocol";
+import { KontextApiError, KontextNetworkError } from "./errors.js";
+import type { Send } from "./http.js";
+import type { BinaryImage } from "./inputs.js";
+import { whenAborted } from "./signals.js";
+
+/** fal-js's multipart threshold (90 MiB) and part size (10 MiB). */
+export const MULTIPART_THRESHOLD_BYTES = 90 * 1024 * 1024;
+export const MULTIPART_PART_BYTES = 10 * 1024 * 1024;
+
+/** fal's storage host (fal-js config.ts). */
+export const STORAGE_HOST = "https://rest.fal.ai";
+
+// fal-js tries each part three times; a single PUT gets the same.
+const PUT_ATTEMPTS = 3;
+
+/** How long fal keeps an uploaded file and who may read it (`x-fal-object-lifecycle`). */
+export interface ObjectLifecycle {
+  /** Seconds until fal deletes the file. */
+  expirationDurationSeconds?: number;
+  /** Who may read the file at first (fal's `initial_acl`, e.g. `"public"` or `"private"`). */
+  initialAcl?: string;
+}
+
+/** Bytes sent so far, for a progress bar. */
+export interface UploadProgress {
+  uploadedBytes: number;
+  totalBytes: number;
+}
+
+export interface UploadOptions {
+  /** The file's media type. Default: the `Blob`'s type, else sniffed from the bytes, else `application/octet-stream`. */
+  contentType?: string;
+  /** The file's name. Default: a `File`'s name, else `<time>.<extension>` as fal-js does. */
+  fileName?: string;
+  lifecycle?: ObjectLifecycle;
+  signal?: AbortSignal;
+  /** Called after each part (and at the start and end of a single upload): `fetch` reports no finer progress. */
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+export interface KontextStorage {
+  /** Uploads the bytes and resolves to the public `file_url` to pass as `image_url` / `image_urls[i]`. */
+  upload(data: BinaryImage, options?: UploadOptions): Promise<string>;
+}
+
+interface Initiated {
+  upload_url: string;
+  file_url: string;
+}
+
+/**
+ * The storage calls. `send` is the client's transport (auth, proxy, retries, redaction) for the storage
+ * host; `fetchFile` is a plain fetch for the signed upload URLs, which must never see the key.
+ */
+export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUrl: string): KontextStorage {
+  async function initiate(kind: "initiate" | "initiate-multipart", blob: Blob, fileName: string, options: UploadOptions) {
+    const headers: Record<string, string> = {};
+    if (options.lifecycle) headers["x-fal-object-lifecycle"] = JSON.stringify(lifecycleBody(options.lifecycle));
+    const [data] = await send({
+      method: "POST",
+      url: `${joinUrl(storageBaseUrl, `/storage/upload/${kind}`)}?storage_type=fal-cdn-v3`,
+      body: JSON.stringify({ content_type: blob.type, file_name: fileName }),
+      headers,
+      signal: options.signal,
+    });
+    const answer = data as Partial<Initiated> | undefined;
+    if (typeof answer?.upload_url !== "string" || typeof answer.file_url !== "string") {
+      throw new KontextApiError("POST storage upload initiate: the answer has no upload_url/file_url", {
+        status: 200,
+        body: data,
+        retryable: true,
+      });
+    }
+    return answer as Initiated;
+  }
+
+  /** One PUT (or POST) to a signed URL, tried again on a network error, a 429 or a 5xx. */
+  async function toSignedUrl(
+    method: "PUT" | "POST",
+    url: string,
+    body: Blob | string,
+    contentType: string,
+    signal?: AbortSignal,
+  ) {
+    for (let attempt = 1; ; attempt++) {
+      let failure: KontextApiError;
+      try {
+        const sent = fetchFile(url, { method, body, headers: { "content-type": contentType }, signal });
+        // An injected fetch may ignore its signal; racing it keeps an abort prompt anyway (as the transport does).
+        const response = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
+        if (response.ok) return response;
+        const text = await response.text().catch(() => "");
+        failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${text.slice(0, 120)}`, {
+          status: response.status,
+          body: text,
+          retryable: response.status === 429 || response.status >= 500,
+        });
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        failure = new KontextNetworkError(`${method} upload: ${error instanceof Error ? error.message : error}`, error);
+      }
+      if (!failure.retryable || attempt >= PUT_ATTEMPTS) throw failure;
+      await sleep(250 * 2 ** (attempt - 1), signal);
+    }
+  }
+
+  async function uploadInParts(blob: Blob, fileName: string, options: UploadOptions): Promise<string> {
+    const { upload_url, file_url } = await initiate("initiate-multipart", blob, fileName, options);
+    const signed = new URL(upload_url);
+    const at = (suffix: string) => `${signed.origin}${signed.pathname.replace(/\/+$/, "")}/${suffix}${signed.search}`;
+    const parts: { partNumber: number; etag: string }[] = [];
+    const total = blob.size;
+    for (let offset = 0, partNumber = 1; offset < total; offset += MULTIPART_PART_BYTES, partNumber++) {
+      const part = blob.slice(offset, Math.min(total, offset + MULTIPART_PART_BYTES));
+      const response = await toSignedUrl("PUT", at(String(partNumber)), part, "application/octet-stream", options.signal);
+      const answer = (await response.json().catch(() => undefined)) as { etag?: unknown } | undefined;
+      const etag = typeof answer?.etag === "string" ? answer.etag : response.headers.get("etag");
+      if (!etag)
+        throw new KontextApiError(`PUT upload part ${partNumber}: the answer has no etag`, { status: 200, body: answer });
+      parts.push({ partNumber, etag });
+      options.onProgress?.({ uploadedBytes: Math.min(total, offset + MULTIPART_PART_BYTES), totalBytes: total });
+    }
+    await toSignedUrl("POST", at("complete"), JSON.stringify({ parts }), "application/json", options.signal);
+    return file_url;
+  }
+
+  return {
+    async upload(data, options = {}) {
+      const blob = await asBlob(data, options.contentType);
+      const fileName = options.fileName ?? fileNameOf(data) ?? `${Date.now()}.${extensionOf(blob.type)}`;
+      if (blob.size > MULTIPART_THRESHOLD_BYTES) return uploadInParts(blob, fileName, options);
+      const { upload_url, file_url } = await initiate("initiate", blob, fileName, options);
+      options.onProgress?.({ uploadedBytes: 0, totalBytes: blob.size });
+      await toSignedUrl("PUT", upload_url, blob, blob.type, options.signal);
+      options.onProgress?.({ uploadedBytes: blob.size, totalBytes: blob.size });
+      return file_url;
+    },
+  };
+}
+
+const lifecycleBody = (lifecycle: ObjectLifecycle) => ({
+  ...(lifecycle.expirationDurationSeconds !== undefined && { expiration_duration_seconds: lifecycle.expirationDurationSeconds }),
+  ...(lifecycle.initialAcl !== undefined && { initial_acl: lifecycle.initialAcl }),
+});
+
+/** The data as a `Blob` with a content type: the one given, the Blob's own, or sniffed from the first bytes. */
+async function asBlob(data: BinaryImage, contentType: string | undefined): Promise<Blob> {
+  if (data instanceof Blob && (contentType === undefined || contentType === data.type) && data.type) return data;
+  const head = new Uint8Array(await (data instanceof Blob ? data.slice(0, 16).arrayBuffer() : Promise.resolve(headOf(data))));
+  const type = contentType || (data instanceof Blob && data.type) || sniffImageType(head) || "application/octet-stream";
+  if (data instanceof Blob) return data.slice(0, data.size, type);
+  return new Blob([data as Uint8Array<ArrayBuffer> | ArrayBuffer], { type });
+}
+
+const headOf = (data: Uint8Array | ArrayBuffer) => (data instanceof Uint8Array ? data.slice(0, 16) : data.slice(0, 16));
+
+const fileNameOf = (data: BinaryImage) =>
+  typeof File !== "undefined" && data instanceof File && data.name ? data.name : undefined;
+
+const extensionOf = (mime: string) => IMAGE_EXTENSIONS[imageMimeOf(mime) as ImageMime] ?? "bin";

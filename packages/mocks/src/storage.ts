@@ -1,0 +1,249 @@
+/**
+ * fal's storage flow, simulated (spec/storage.yaml; fal-js libs/client/src/storage.ts): initiate with the
+ * key → `{upload_url, file_url}`; `PUT` the bytes to the signed `upload_url` (no key); fal serves the file
+ * at `file_url`. Files above 90 MB go in parts: `initiate-multipart`, `PUT {upload_url}/{n}` answering
+ * `{partNumber, etag}`, `POST {upload_url}/complete` with the parts. Stored files expire on the mock's
+ * clock after the lifecycle the initiate asked for (default 7 days: fal keeps CDN files at least that long).
+ *
+ * URLs, all on the mock's origin:
+ *   POST /storage/upload/initiate[-multipart]   (auth checked by the caller, like every keyed route)
+ *   PUT  /storage/uploads/{token}?signature=…   single upload
+ *   PUT  /storage/uploads/{token}/{n}?signature=…, POST /storage/uploads/{token}/complete?signature=…
+ *   GET  /storage/files/{token}/{file name}     the stored bytes
+ */
+import { flatErrorResponse, jsonResponse, toHex, validationErrorResponse } from "@kontext-sdk/schema/protocol";
+import { readBodyText } from "./body.js";
+
+/** fal keeps uploaded files at least 7 days unless a lifecycle preference says otherwise. */
+export const DEFAULT_FILE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The largest file (and the largest part) the mock stores by default: 256 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+
+export interface StorageOptions {
+  /** The largest file the mock accepts, in bytes (parts count together). */
+  maxUploadBytes?: number;
+  /** How long files are kept when the initiate names no lifecycle, in ms. */
+  fileTtlMs?: number;
+}
+
+/** One upload, from initiate to the file being served. */
+interface Upload {
+  token: string;
+  signature: string;
+  fileName: string;
+  contentType: string;
+  multipart: boolean;
+  parts: Map<number, { bytes: Uint8Array; etag: string }>;
+  bytes?: Uint8Array;
+  /** When the stored file stops being served (on the mock's clock). */
+  expiresAt: number;
+  ttlMs: number;
+}
+
+/** What the mock's log and tests can see of an upload. */
+export interface StoredFile {
+  fileUrl: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  expiresAt: number;
+}
+
+export interface StorageSimulator {
+  /** True for a path this simulator answers. */
+  owns(path: string): boolean;
+  /** True when the route needs the key (initiate); uploads and files are authorised by their URL. */
+  needsAuth(path: string): boolean;
+  handle(request: Request, url: URL, origin: string): Promise<Response>;
+  /** The files stored so far (complete uploads only). */
+  files(): StoredFile[];
+}
+
+const INITIATE = /^\/storage\/upload\/(initiate|initiate-multipart)$/;
+const UPLOAD = /^\/storage\/uploads\/([0-9a-f]{32})(?:\/(\d+|complete))?$/;
+const FILE = /^\/storage\/files\/([0-9a-f]{32})\/([^/]+)$/;
+
+export function createStorageSimulator(now: () => number, options: StorageOptions = {}): StorageSimulator {
+  const maxBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const defaultTtl = options.fileTtlMs ?? DEFAULT_FILE_TTL_MS;
+  const uploads = new Map<string, Upload>();
+
+  async function initiate(request: Request, multipart: boolean, origin: string): Promise<Response> {
+    const read = await readBodyText(request, 64 * 1024);
+    if (!read.ok) return read.response;
+    let body: { content_type?: unknown; file_name?: unknown };
+    try {
+      body = JSON.parse(read.text);
+    } catch {
+      return invalid(["body"], "JSON decode error", "json_invalid");
+    }
+    if (typeof body?.file_name !== "string" || !body.file_name)
+      return invalid(["body", "file_name"], "Field required", "missing");
+    const ttlMs = lifecycleTtl(request.headers.get("x-fal-object-lifecycle"), defaultTtl);
+    if (ttlMs === undefined) return invalid(["header", "x-fal-object-lifecycle"], "Invalid lifecycle preference", "value_error");
+    const token = randomHex(16);
+    const upload: Upload = {
+      token,
+      signature: randomHex(16),
+      fileName: body.file_name.replace(/[^A-Za-z0-9._-]/g, "_"),
+      contentType: typeof body.content_type === "string" && body.content_type ? body.content_type : "application/octet-stream",
+      multipart,
+      parts: new Map(),
+      expiresAt: Number.POSITIVE_INFINITY,
+      ttlMs,
+    };
+    uploads.set(token, upload);
+    return jsonResponse(200, {
+      upload_url: `${origin}/storage/uploads/${token}?signature=${upload.signature}`,
+      file_url: fileUrl(origin, upload),
+    });
+  }
+
+  async function receive(request: Request, upload: Upload, target: string | undefined): Promise<Response> {
+    if (target === "complete") return complete(request, upload);
+    if (request.method !== "PUT") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    if (target === undefined) {
+      if (upload.multipart) return flatErrorResponse(400, "this upload takes parts", "bad_request");
+      const bytes = await readBytes(request, maxBytes);
+      if (bytes instanceof Response) return bytes;
+      return store(upload, bytes, request.headers.get("content-type"));
+    }
+    if (!upload.multipart) return flatErrorResponse(400, "this upload takes no parts", "bad_request");
+    const partNumber = Number(target);
+    const stored = [...upload.parts.values()].reduce((sum, part) => sum + part.bytes.length, 0);
+    const bytes = await readBytes(request, maxBytes - stored);
+    if (bytes instanceof Response) return bytes;
+    const etag = `"${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))).slice(0, 32)}"`;
+    upload.parts.set(partNumber, { bytes, etag });
+    return jsonResponse(200, { partNumber, etag }, { etag });
+  }
+
+  async function complete(request: Request, upload: Upload): Promise<Response> {
+    if (request.method !== "POST") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    const read = await readBodyText(request, 1024 * 1024);
+    if (!read.ok) return read.response;
+    let parts: { partNumber?: unknown; etag?: unknown }[] | undefined;
+    try {
+      parts = (JSON.parse(read.text) as { parts?: typeof parts }).parts;
+    } catch {
+      return invalid(["body"], "JSON decode error", "json_invalid");
+    }
+    if (!Array.isArray(parts) || parts.length === 0) return invalid(["body", "parts"], "Field required", "missing");
+    const chunks: Uint8Array[] = [];
+    for (const [index, part] of parts.entries()) {
+      const stored = upload.parts.get(Number(part?.partNumber));
+      if (part?.partNumber !== index + 1 || !stored || stored.etag !== part.etag) {
+        return flatErrorResponse(400, `part ${index + 1} is missing or its etag does not match`, "bad_request");
+      }
+      chunks.push(stored.bytes);
+    }
+    upload.parts.clear();
+    return store(upload, concat(chunks), upload.contentType);
+  }
+
+  function store(upload: Upload, bytes: Uint8Array, contentType: string | null): Response {
+    upload.bytes = bytes;
+    if (contentType && contentType !== "application/octet-stream") upload.contentType = contentType;
+    upload.expiresAt = now() + upload.ttlMs;
+    return jsonResponse(200, { size: bytes.length });
+  }
+
+  function serve(upload: Upload | undefined, name: string, method: string): Response {
+    if (method !== "GET" && method !== "HEAD") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    if (!upload?.bytes || upload.fileName !== name || now() >= upload.expiresAt) {
+      if (upload?.bytes && now() >= upload.expiresAt) uploads.delete(upload.token);
+      return flatErrorResponse(404, "File not found", "not_found");
+    }
+    return new Response(method === "HEAD" ? null : (upload.bytes as BodyInit), {
+      status: 200,
+      headers: { "content-type": upload.contentType, "content-length": String(upload.bytes.length) },
+    });
+  }
+
+  return {
+    owns: (path) => path.startsWith("/storage/"),
+    needsAuth: (path) => INITIATE.test(path),
+    async handle(request, url, origin) {
+      const initiateMatch = INITIATE.exec(url.pathname);
+      if (initiateMatch) {
+        if (request.method !== "POST") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+        return initiate(request, initiateMatch[1] === "initiate-multipart", origin);
+      }
+      const uploadMatch = UPLOAD.exec(url.pathname);
+      if (uploadMatch) {
+        const upload = uploads.get(uploadMatch[1]!);
+        // The signed URL is the credential: a wrong or missing signature is refused like fal's CDN does.
+        if (!upload || url.searchParams.get("signature") !== upload.signature || upload.bytes) {
+          return flatErrorResponse(403, "The signed upload URL is not valid", "forbidden");
+        }
+        return receive(request, upload, uploadMatch[2]);
+      }
+      const fileMatch = FILE.exec(url.pathname);
+      if (fileMatch) return serve(uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
+      return flatErrorResponse(404, "Not found", "not_found");
+    },
+    files: () =>
+      [...uploads.values()]
+        .filter((upload) => upload.bytes)
+        .map((upload) => ({
+          fileUrl: fileUrl("", upload),
+          fileName: upload.fileName,
+          contentType: upload.contentType,
+          size: upload.bytes!.length,
+          expiresAt: upload.expiresAt,
+        })),
+  };
+}
+
+const fileUrl = (origin: string, upload: Upload) =>
+  `${origin}/storage/files/${upload.token}/${encodeURIComponent(upload.fileName)}`;
+
+/** `{expiration_duration_seconds}` from the lifecycle header, in ms; the default without one; undefined when unreadable. */
+function lifecycleTtl(header: string | null, fallback: number): number | undefined {
+  if (!header) return fallback;
+  try {
+    const seconds = (JSON.parse(header) as { expiration_duration_seconds?: unknown }).expiration_duration_seconds;
+    if (seconds === undefined) return fallback;
+    return typeof seconds === "number" && seconds >= 0 ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body's bytes, at most `limit` of them (413 past it, without reading the rest). */
+async function readBytes(request: Request, limit: number): Promise<Uint8Array | Response> {
+  const tooLarge = () => flatErrorResponse(413, `the upload is larger than the mock's cap`, "request_too_large");
+  if (Number(request.headers.get("content-length")) > limit) {
+    await request.body?.cancel().catch(() => {});
+    return tooLarge();
+  }
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return concat(chunks, size);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+}
+
+function concat(chunks: Uint8Array[], size = chunks.reduce((sum, chunk) => sum + chunk.length, 0)): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+const invalid = (loc: (string | number)[], msg: string, type: string) => validationErrorResponse([{ loc, msg, type }]);
+
+const randomHex = (bytes: number) => toHex(crypto.getRandomValues(new Uint8Array(bytes)));
