@@ -30,8 +30,9 @@ export const PROTOCOL_RULES = {
   "not-completed": "the job did not reach COMPLETED within the time limit",
   "result-failed": "a small valid job did not produce an output",
   "image-count": "the output does not hold the requested number of images",
-  "invalid-input-not-422": "an invalid input was not answered with fal's 422",
-  "unknown-id-not-404": "an unknown request id was not answered with 404",
+  "invalid-input-not-422": "an invalid input was not answered with fal's 422, neither at submit nor from the result",
+  "unknown-id-not-404": "an unknown request id was not answered with 404 (or, for cancel, a NOT_FOUND body)",
+  "credentials-required": "the server refused a run without credentials (401/403): pass a key",
 } as const;
 
 export type ProtocolRule = keyof typeof PROTOCOL_RULES;
@@ -89,6 +90,11 @@ export interface QueueUrlContext {
   requestId: string;
   /** Gateways that answer with fal's own URLs (spec/DECISIONS.md #9) pass this to silence `foreign-origin`. */
   allowForeignUrls?: boolean;
+  /**
+   * URLs already reported as `foreign-origin`, shared across calls: each URL is reported once, not once
+   * per status poll or stream event that repeats it. Filled in as URLs are reported.
+   */
+  reportedForeignUrls?: Set<string>;
 }
 
 const URL_OPERATION: Record<string, RequestOperation> = { status_url: "status", response_url: "result", cancel_url: "cancel" };
@@ -111,12 +117,13 @@ export function checkQueueUrls(body: unknown, context: QueueUrlContext, base: Ba
     } catch {
       continue; // the schema's `format: uri` already reports it
     }
-    if (!context.allowForeignUrls && url.origin !== expectedOrigin) {
+    if (!context.allowForeignUrls && url.origin !== expectedOrigin && !context.reportedForeignUrls?.has(value)) {
+      context.reportedForeignUrls?.add(value);
       violations.push({
         ...base,
         rule: "foreign-origin",
         path,
-        message: `${field} is on ${url.origin}, not on the base URL's origin ${expectedOrigin}`,
+        message: `${field} ${value} is on ${url.origin}, not on the base URL's origin ${expectedOrigin} (reported once per URL)`,
       });
     }
     // `appPath` is already owner/app, so the core's owner/app rule leaves it as it is.

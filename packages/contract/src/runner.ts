@@ -4,13 +4,14 @@
  * groups (src/checks/*) and totals the report; each group is a module of its own.
  */
 import { runCancel } from "./checks/cancel.js";
+import { runCredentials } from "./checks/credentials.js";
 import { runInvalidInput } from "./checks/invalid-input.js";
 import { runJob } from "./checks/job.js";
 import { runSync } from "./checks/sync-run.js";
 import { runUnknownId } from "./checks/unknown-id.js";
-import { planBudget } from "./run/budget.js";
-import { createRunContext } from "./run/context.js";
-import type { ContractOptions, ContractReport } from "./run/types.js";
+import { type BudgetPlan, planBudget } from "./run/budget.js";
+import { createRunContext, type RunContext, skipped } from "./run/context.js";
+import { type ContractOptions, type ContractReport, JOB_CHECKS } from "./run/types.js";
 
 export { CHECK_NAMES, type Check, type CheckName, type ContractOptions, type ContractReport } from "./run/types.js";
 
@@ -20,14 +21,10 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   const maxImages = options.maxImages ?? Number.POSITIVE_INFINITY;
   const budget = planBudget(context, maxImages);
 
-  // Protocol-wide checks that cost nothing come first.
-  await runUnknownId(context);
-  await runInvalidInput(context, budget.invalidInput, budget.overBudget);
-  for (const [index, endpoint] of context.endpoints.entries()) {
-    await runJob(context, endpoint, budget.endpoints[index] ?? false, budget.overBudget);
-  }
-  await runCancel(context, budget.cancel, budget.overBudget);
-  await runSync(context, budget.syncRun, budget.overBudget);
+  // Without a key, one free call tells whether the server wants one, before nine calls fail alike.
+  const refused = context.authorization ? undefined : await runCredentials(context);
+  if (refused) skipAll(context, refused);
+  else await runAll(context, budget);
 
   const { checks } = context;
   const report: ContractReport = {
@@ -43,4 +40,24 @@ export async function runContract(options: ContractOptions = {}): Promise<Contra
   };
   if (context.syncBaseUrl) report.syncBaseUrl = context.syncBaseUrl;
   return report;
+}
+
+async function runAll(context: RunContext, budget: BudgetPlan): Promise<void> {
+  // Protocol-wide checks that cost nothing come first.
+  await runUnknownId(context);
+  await runInvalidInput(context, budget.invalidInput, budget.overBudget);
+  for (const [index, endpoint] of context.endpoints.entries()) {
+    await runJob(context, endpoint, budget.endpoints[index] ?? false, budget.overBudget);
+  }
+  await runCancel(context, budget.cancel, budget.overBudget);
+  await runSync(context, budget.syncRun, budget.overBudget);
+}
+
+/** Every check the run would have made, skipped for one reason (the report still lists them). */
+function skipAll(context: RunContext, reason: string): void {
+  skipped(context, "unknown request id", undefined, reason);
+  skipped(context, "invalid input", undefined, reason);
+  for (const endpoint of context.endpoints) for (const name of JOB_CHECKS) skipped(context, name, endpoint, reason);
+  skipped(context, "cancel", undefined, reason);
+  if (context.syncBaseUrl) skipped(context, "sync run", undefined, reason);
 }

@@ -12,8 +12,15 @@ import { KontextContractError } from "./errors.js";
 /** Every operation the two spec documents describe (queue host and sync host). */
 export type OperationId = Exclude<keyof operations | keyof syncOperations, "receiveWebhook">;
 
-/** What a body must match: one named schema, or exactly one of several (an inline `oneOf`). */
-export type BodySchema = { name: ValidatedSchemaName } | { oneOf: ValidatedSchemaName[] };
+/**
+ * What a body must match: one named schema, exactly one of several (`oneOf`, with the `status` value
+ * that selects each branch when the branches have one), or at least one of several (`anyOf`, nested
+ * unions flattened to their named leaves).
+ */
+export type BodySchema =
+  | { name: ValidatedSchemaName }
+  | { oneOf: ValidatedSchemaName[]; discriminator?: Record<string, ValidatedSchemaName> }
+  | { anyOf: ValidatedSchemaName[] };
 
 /** One documented answer of an operation. */
 export interface DocumentedResponse {
@@ -57,23 +64,52 @@ function schemaName(node: unknown): ValidatedSchemaName | undefined {
     : undefined;
 }
 
+function componentSchema(doc: JsonObject, name: string): JsonObject | undefined {
+  return ((doc.components as JsonObject | undefined)?.schemas as JsonObject | undefined)?.[name] as JsonObject | undefined;
+}
+
+/** `status` const of each branch → the branch, when every branch has one (the queue statuses do). */
+function discriminatorOf(doc: JsonObject, names: ValidatedSchemaName[]): Record<string, ValidatedSchemaName> | undefined {
+  const mapping: Record<string, ValidatedSchemaName> = {};
+  for (const name of names) {
+    const value = ((componentSchema(doc, name)?.properties as JsonObject | undefined)?.status as JsonObject | undefined)?.const;
+    if (typeof value !== "string") return undefined;
+    mapping[value] = name;
+  }
+  return mapping;
+}
+
+/** The named leaves of a union, nested `anyOf`/`oneOf` components flattened. */
+function leaves(doc: JsonObject, refs: unknown[], depth = 0): ValidatedSchemaName[] | undefined {
+  const names: ValidatedSchemaName[] = [];
+  for (const ref of refs) {
+    const name = schemaName(ref);
+    if (!name) return undefined;
+    const target = componentSchema(doc, name);
+    const nested = (target?.anyOf ?? target?.oneOf) as unknown[] | undefined;
+    const expanded = Array.isArray(nested) && depth < 5 ? leaves(doc, nested, depth + 1) : undefined;
+    names.push(...(expanded ?? [name]));
+  }
+  return names;
+}
+
 function bodySchema(doc: JsonObject, node: unknown): BodySchema | undefined {
   const named = schemaName(node);
-  if (named) {
-    // A named union (QueueStatus) is checked branch by branch, so a bad event is reported
-    // against the branch it meant instead of against all three at once.
-    const target = ((doc.components as JsonObject | undefined)?.schemas as JsonObject | undefined)?.[named];
-    const union = (target as JsonObject | undefined)?.oneOf
-      ? bodySchema(doc, { oneOf: (target as JsonObject).oneOf })
-      : undefined;
-    return union ?? { name: named };
+  // A named union (QueueStatus, ErrorBody, CancelRefusal) is checked branch by branch, so a bad body
+  // is reported against the branch it meant instead of against all of them at once.
+  const target = named ? componentSchema(doc, named) : (node as JsonObject | undefined);
+  if (Array.isArray(target?.oneOf)) {
+    const names = leaves(doc, target.oneOf);
+    if (names) {
+      const discriminator = discriminatorOf(doc, names);
+      return discriminator ? { oneOf: names, discriminator } : { oneOf: names };
+    }
   }
-  const oneOf = (node as JsonObject | undefined)?.oneOf;
-  if (Array.isArray(oneOf)) {
-    const names = oneOf.map(schemaName);
-    if (names.every((n): n is ValidatedSchemaName => n !== undefined)) return { oneOf: names };
+  if (Array.isArray(target?.anyOf)) {
+    const names = leaves(doc, target.anyOf);
+    if (names) return { anyOf: names };
   }
-  return undefined;
+  return named ? { name: named } : undefined;
 }
 
 function readDocument(doc: JsonObject, document: "queue" | "sync", into: Map<string, OperationInfo>): void {

@@ -112,26 +112,59 @@ export function parseEventStream(text: string, base: Pick<Violation, "operationI
 
 function checkBody(schema: BodySchema, value: unknown, root: string, base: Pick<Violation, "operationId" | "status">) {
   if ("name" in schema) return toViolations(validateSchema(schema.name, value), root, base);
-  // An inline oneOf: exactly one branch must match. When none does, the branch with the fewest
-  // problems is almost always the one the server meant (its `status` const matched), so report those.
-  const results = schema.oneOf.map((name) => ({ name, result: validateSchema(name, value) }));
-  const passing = results.filter((r) => r.result.ok);
-  if (passing.length === 1) return [];
+  const branches = "oneOf" in schema ? schema.oneOf : schema.anyOf;
+  const results = branches.map((name) => ({ name, result: validateSchema(name, value) }));
+  const passing = results.filter((entry) => entry.result.ok);
+  if ("anyOf" in schema ? passing.length > 0 : passing.length === 1) return [];
   if (passing.length > 1) {
     return [
       {
         ...base,
         rule: "schema:oneOf",
         path: root,
-        message: `matches more than one of ${passing.map((p) => p.name).join(", ")}`,
+        message: `matches more than one of ${passing.map((entry) => entry.name).join(", ")}`,
       },
     ];
   }
-  const best = results.reduce((a, b) => (issueCount(b.result) < issueCount(a.result) ? b : a));
+  return bestFit(schema, results, value, root, base);
+}
+
+type BranchResult = { name: ValidatedSchemaName; result: ReturnType<typeof validateSchema> };
+
+/**
+ * No branch matched: report the one the server meant. Its `status` names it when the branches are
+ * told apart by status (a `{status: "DONE"}` fits none, and saying "must be IN_PROGRESS" would send a
+ * reader the wrong way, so that is reported as a status none of the branches accepts); otherwise the
+ * branch with the fewest problems is almost always the intended one.
+ */
+function bestFit(
+  schema: BodySchema,
+  results: BranchResult[],
+  value: unknown,
+  root: string,
+  base: Pick<Violation, "operationId" | "status">,
+): Violation[] {
+  const discriminator = "discriminator" in schema ? schema.discriminator : undefined;
+  const status = (value as { status?: unknown } | null)?.status;
+  if (discriminator && typeof status === "string") {
+    const meant = discriminator[status];
+    const chosen = results.find((entry) => entry.name === meant);
+    if (chosen) return toViolations(chosen.result, root, base, chosen.name);
+    const accepted = Object.entries(discriminator).map(([state, name]) => `${state} (${name})`);
+    return [
+      {
+        ...base,
+        rule: "schema:discriminator",
+        path: `${root}.status`,
+        message: `status ${JSON.stringify(status)} is none of the statuses this answer may carry: ${accepted.join(", ")}`,
+      },
+    ];
+  }
+  const best = results.reduce((fewest, entry) => (issueCount(entry.result) < issueCount(fewest.result) ? entry : fewest));
   return toViolations(best.result, root, base, best.name);
 }
 
-const issueCount = (r: ReturnType<typeof validateSchema>) => (r.ok ? 0 : r.issues.length);
+const issueCount = (result: ReturnType<typeof validateSchema>) => (result.ok ? 0 : result.issues.length);
 
 function toViolations(
   result: ReturnType<typeof validateSchema>,

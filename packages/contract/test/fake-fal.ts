@@ -21,12 +21,30 @@ export interface Breakage {
   resultBeforeCompleted?: boolean;
   /** Not a breakage: the first N status polls answer the documented 429 with `Retry-After: 0`. */
   rateLimitStatus?: number;
+  /**
+   * Not a breakage, fal's own timing: any JSON body is accepted at submit, the job ends COMPLETED with
+   * `error`/`error_type` on its status, and the result answers the 422 (fal's queue docs).
+   */
+  validateAtResult?: boolean;
+  /** Not a breakage: a cancel for an unknown id answers fal's flat 404 `{detail}`, like status and result. */
+  flatCancel404?: boolean;
+  /** Not a breakage: the submit answer holds only what fal's docs show (request_id and the three URLs). */
+  minimalSubmit?: boolean;
+  /** Not a breakage: output image fields fal's toolkit declares optional come as `null`. */
+  nullImageFields?: boolean;
+  /** Broken: the invalid input is accepted, COMPLETED, and its result is a 200 with an output. */
+  invalidInputSucceeds?: boolean;
 }
+
+/** A server that behaves the way fal documents it (as opposed to the mock's historic choices). */
+export const FAL_LIKE: Breakage = { validateAtResult: true, flatCancel404: true, minimalSubmit: true, nullImageFields: true };
 
 interface Job {
   endpoint: string;
   calls: number;
   input: Record<string, unknown>;
+  /** Field errors found by "the model" (fal validates after submit). */
+  invalid?: { loc: (string | number)[]; msg: string; type: string }[];
 }
 
 const STATES = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"] as const;
@@ -51,6 +69,7 @@ export function createFakeFal(breakage: Breakage = {}) {
     ...urls(origin, job, id),
     ...(state === "IN_QUEUE" ? { queue_position: 0 } : {}),
     ...(state === "COMPLETED" ? { metrics: { inference_time: 0.1 } } : {}),
+    ...(state === "COMPLETED" && job.invalid ? { error: "Unprocessable input", error_type: "validation_error" } : {}),
     logs: logs && state !== "IN_QUEUE" ? [{ message: "working", level: "INFO", timestamp: new Date(0).toISOString() }] : null,
   });
 
@@ -62,25 +81,21 @@ export function createFakeFal(breakage: Breakage = {}) {
     if (request.method === "POST" && path in endpoints) {
       const input = (await request.json()) as Record<string, unknown>;
       const checked = validateInput(path, input);
-      if (!checked.ok) {
+      const detail = checked.ok
+        ? undefined
+        : checked.issues.map((i) => ({ loc: ["body", ...i.path.split("/").filter(Boolean)], msg: i.message, type: i.rule }));
+      const atResult = breakage.validateAtResult || breakage.invalidInputSucceeds;
+      if (!checked.ok && !atResult) {
         if (breakage.other422Shape) return json(422, { error: "invalid input", fields: checked.issues.map((i) => i.field) });
-        return json(422, {
-          detail: checked.issues.map((i) => ({
-            loc: ["body", ...i.path.split("/").filter(Boolean)],
-            msg: i.message,
-            type: i.rule,
-          })),
-        });
+        return json(422, { detail });
       }
       const id = `fake-${++counter}`;
       const job: Job = { endpoint: path, calls: 0, input };
+      if (detail && !breakage.invalidInputSucceeds) job.invalid = detail;
       jobs.set(id, job);
-      const body: Record<string, unknown> = {
-        status: "IN_QUEUE",
-        request_id: id,
-        queue_position: 0,
-        ...urls(url.origin, job, id),
-      };
+      const body: Record<string, unknown> = breakage.minimalSubmit
+        ? { request_id: id, ...urls(url.origin, job, id) }
+        : { status: "IN_QUEUE", request_id: id, queue_position: 0, ...urls(url.origin, job, id) };
       if (breakage.missingRequestId) delete body.request_id;
       return json(200, body);
     }
@@ -90,7 +105,7 @@ export function createFakeFal(breakage: Breakage = {}) {
     const expectedApp =
       job && (breakage.statusOnFullPath ? job.endpoint : endpoints[job.endpoint as keyof typeof endpoints].appPath);
     if (!match || !job || match[1] !== expectedApp) {
-      if (match?.[3] === "/cancel") return json(404, { status: "NOT_FOUND" });
+      if (match?.[3] === "/cancel" && !breakage.flatCancel404) return json(404, { status: "NOT_FOUND" });
       return json(404, { detail: "Request not found" });
     }
     const action = match[3];
@@ -123,11 +138,13 @@ export function createFakeFal(breakage: Breakage = {}) {
     if (stateOf(job) !== "COMPLETED" && !breakage.resultBeforeCompleted) {
       return json(400, { detail: "Request is still in progress", error_type: "request_in_progress" });
     }
+    if (job.invalid) return json(422, { detail: job.invalid });
     const count = Number(job.input.num_images ?? 1);
+    const size = breakage.nullImageFields
+      ? { width: null, height: null, content_type: null, file_name: null, file_size: null }
+      : { width: 16, height: 16, content_type: "image/png" };
     const images = Array.from({ length: count }, (_, i) =>
-      breakage.imageWithoutUrl
-        ? { width: 16, height: 16, content_type: "image/png" }
-        : { url: `${url.origin}/files/${id}/${i}.png`, width: 16, height: 16, content_type: "image/png" },
+      breakage.imageWithoutUrl ? size : { url: `${url.origin}/files/${id}/${i}.png`, ...size },
     );
     return json(200, {
       images,

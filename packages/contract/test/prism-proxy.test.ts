@@ -13,7 +13,9 @@ let queue: PrismServer;
 let sync: PrismServer;
 
 beforeAll(async () => {
-  mock = await startMockServer({ timeline: { queueSteps: 2, progressSteps: 2, stepMs: 40 } });
+  // Steps long enough that a job is still queued when the tests below ask early, even on a loaded machine
+  // (Prism adds its own latency to every call).
+  mock = await startMockServer({ timeline: { queueSteps: 2, progressSteps: 2, stepMs: 250 } });
   // The sync document's paths have no /sync prefix; the mock serves sync runs under it.
   [queue, sync] = await Promise.all([
     startPrism(["proxy", SPEC, mock.url]),
@@ -154,17 +156,17 @@ describe("prism proxy --errors in front of the mock server", () => {
     const rec = recordingFetch();
     const { body } = await submitRaw(rec.fetch);
     const url = `${queue.url}/fal-ai/flux-pro/requests/${body.request_id}/status`;
-    // an HTML 502 page: the status code is not in the spec; Prism passes it on with an sl-violations warning
+    // an HTML 418 page: the status code is not in the spec (5XX is); Prism passes it on with an sl-violations warning
     const html = await rec.fetch(url, {
-      headers: { ...AUTH, "x-kontext-mock-fault": JSON.stringify({ kind: "html", status: 502 }) },
+      headers: { ...AUTH, "x-kontext-mock-fault": JSON.stringify({ kind: "html", status: 418 }) },
     });
-    expect(html.status).toBe(502);
+    expect(html.status).toBe(418);
     // a documented status with a body of the wrong shape: under --errors Prism answers its own 500
     const wrong = await rec.fetch(url, {
       headers: { ...AUTH, "x-kontext-mock-fault": JSON.stringify({ kind: "status", status: 404, body: { message: "gone" } }) },
     });
     expect(wrong.status).toBe(500);
-    expect(rec.found.map((f) => f.status)).toEqual([502, 500]);
+    expect(rec.found.map((f) => f.status)).toEqual([418, 500]);
     expect(JSON.stringify(rec.found[0]?.violations)).toContain("Unable to match the returned status code");
     expect(JSON.stringify(rec.found[1]?.violations)).toContain("VIOLATIONS");
   }, 30_000);

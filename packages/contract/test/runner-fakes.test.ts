@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ContractOptions, type ContractReport, runContract } from "../src/index.js";
-import { type Breakage, createFakeFal } from "./fake-fal.js";
+import { type Breakage, createFakeFal, FAL_LIKE } from "./fake-fal.js";
 
 const BASE = "http://fake.test";
 
@@ -62,6 +62,32 @@ describe("runContract against a correct fake", () => {
   });
 });
 
+describe("runContract against a server that behaves like fal", () => {
+  it("passes: invalid input accepted, 422 from the result, flat 404s, minimal submit answers, null image fields", async () => {
+    const report = await runAgainst(FAL_LIKE);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.skipped).toBe(0);
+    const invalid = report.checks.find((c) => c.name === "invalid input");
+    expect(invalid?.notes?.join("\n")).toMatch(/validated at the result: accepted at submit, COMPLETED, then \(422\)/);
+    expect(invalid?.notes?.join("\n")).toContain("error_type validation_error");
+  });
+
+  it("notes a 422 at submit (as gateways that validate early answer) just as well", async () => {
+    const report = await runAgainst({});
+    expect(report.checks.find((c) => c.name === "invalid input")?.notes?.join("\n")).toMatch(
+      /validated at submit \(422\): prompt/,
+    );
+  });
+
+  it("fails an invalid input that is accepted and produces an output", async () => {
+    const report = await runAgainst({ invalidInputSucceeds: true });
+    const invalid = report.checks.find((c) => c.name === "invalid input");
+    expect(invalid?.violations.map((v) => v.rule)).toEqual(["invalid-input-not-422"]);
+    expect(invalid?.violations[0]?.message).toContain("accepted and produced an output");
+    expect(report.failed).toBe(1);
+  });
+});
+
 describe("runContract names each breakage", () => {
   const cases: [string, Breakage, string, string][] = [
     ["status on the full endpoint path", { statusOnFullPath: true }, "owner-app-url", "submit"],
@@ -101,6 +127,15 @@ describe("runContract names each breakage", () => {
     expect(rules(await runAgainst({ resultBeforeCompleted: true }))).toEqual(["result-before-completed"]);
   });
 
+  it("reports a foreign URL once, not once per status answer or stream event", async () => {
+    const report = await runAgainst({ foreignOrigin: true });
+    const messages = violationsOf(report, "foreign-origin").map((v) => v.message);
+    // three URLs for each accepted job: three endpoints and the cancelled one
+    expect(messages).toHaveLength(12);
+    expect(new Set(messages).size).toBe(12);
+    expect(report.checks.filter((c) => c.name === "status stream").every((c) => c.ok)).toBe(true);
+  });
+
   it("allowForeignUrls silences foreign-origin only", async () => {
     expect((await runAgainst({ foreignOrigin: true }, { allowForeignUrls: true })).failed).toBe(0);
     expect(rules(await runAgainst({ foreignOrigin: true, statusOnFullPath: true }, { allowForeignUrls: true }))).toContain(
@@ -130,6 +165,40 @@ describe("runContract hygiene", () => {
       "submit-rejected",
     ]);
     expect(JSON.stringify(report)).not.toContain(secret);
+  });
+
+  it("reports one failure saying 'pass --key' when a server wants a key and none was given", async () => {
+    const fake = createFakeFal();
+    const guarded = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      new Headers(init?.headers).has("authorization")
+        ? fake.fetch(input, init)
+        : new Response(JSON.stringify({ detail: "No user found for Key ID and Secret" }), {
+            status: 401,
+            headers: { "content-type": "application/json" },
+          })) as typeof fetch;
+    const report = await runContract({ baseUrl: BASE, fetch: guarded, endpoints: ["fal-ai/flux-pro/kontext"] });
+    expect(report.failed).toBe(1);
+    const failing = report.checks.filter((c) => !c.ok);
+    expect(failing.map((c) => c.name)).toEqual(["credentials"]);
+    expect(failing[0]?.violations).toEqual([
+      expect.objectContaining({ rule: "credentials-required", status: 401, message: expect.stringContaining("pass --key") }),
+    ]);
+    expect(report.checks.filter((c) => c.name !== "credentials").every((c) => c.skipped?.includes("401"))).toBe(true);
+    expect(report.imagesRequested).toBe(0);
+  });
+
+  it("runs normally without a key when the server needs none", async () => {
+    const fake = createFakeFal();
+    const report = await runContract({
+      baseUrl: BASE,
+      fetch: fake.fetch,
+      endpoints: ["fal-ai/flux-pro/kontext"],
+      pollIntervalMs: 0,
+    });
+    expect(report.failed).toBe(0);
+    expect(report.checks.find((c) => c.name === "credentials")?.notes).toEqual([
+      "the server answers without credentials (HTTP 404)",
+    ]);
   });
 
   it("waits out a documented 429 on status polls instead of failing", async () => {

@@ -57,18 +57,19 @@ describe("runContract against our mock", () => {
     expect(states).toBeGreaterThan(2);
   });
 
-  it("fails against the mock when it is told to break the protocol", async () => {
+  it("reports one failure, not a 401 per call, when the mock requires a key and none is given", async () => {
     const mock = createKontextMock({ auth: "required" });
-    // No credentials: the mock answers 401 everywhere, which the spec documents, but no job runs.
     const report = await runContract({
       baseUrl: "https://queue.example.test",
       fetch: mock.fetch,
       endpoints: ["fal-ai/flux-pro/kontext"],
       pollIntervalMs: 0,
     });
-    expect(report.failed).toBeGreaterThan(0);
-    expect(report.checks.find((c) => c.name === "unknown request id")?.violations.map((v) => v.rule)).toContain(
-      "unknown-id-not-404",
-    );
+    expect(report.failed).toBe(1);
+    const credentials = report.checks.find((c) => c.name === "credentials");
+    expect(credentials?.violations.map((v) => v.rule)).toEqual(["credentials-required"]);
+    expect(credentials?.violations[0]?.message).toContain("pass --key");
+    // nothing else was sent: one status call told it all
+    expect(mock.requests).toHaveLength(1);
   });
 });

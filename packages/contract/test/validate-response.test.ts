@@ -88,6 +88,32 @@ describe("validateResponse", () => {
     expect(validateResponse("getStatus", 202, { status: "COMPLETED" }).length).toBeGreaterThan(0);
   });
 
+  it("names no branch for a status no branch accepts (DONE is not 'must be IN_PROGRESS')", () => {
+    const v = validateResponse("getStatus", 202, { status: "DONE" });
+    expect(v).toEqual([expect.objectContaining({ rule: "schema:discriminator", path: "$.status" })]);
+    expect(v[0]?.message).toContain('"DONE"');
+    expect(v[0]?.message).toContain("IN_QUEUE (InQueueStatus)");
+    expect(v[0]?.message).not.toContain("must be IN_PROGRESS");
+    const streamed = validateResponse("streamStatus", 200, [{ status: "IN_QUEUE", queue_position: 0 }, { status: "DONE" }]);
+    expect(streamed.map((x) => `${x.rule} ${x.path}`)).toEqual(["schema:discriminator $[1].status"]);
+  });
+
+  it("accepts fal's documented answers: flat and NOT_FOUND cancel 404s, string-detail 422s, minimal submits", () => {
+    expect(validateResponse("cancelRequest", 404, { detail: "Request not found" })).toEqual([]);
+    expect(validateResponse("cancelRequest", 404, { status: "NOT_FOUND" })).toEqual([]);
+    expect(validateResponse("getResult", 422, { detail: "Unprocessable Entity" })).toEqual([]);
+    const { status: _s, queue_position: _q, ...minimal } = submitted;
+    expect(validateResponse("submitMaxEdit", 200, minimal)).toEqual([]);
+    const nullable = { ...output, images: [{ url: output.images[0]!.url, width: null, height: null, content_type: null }] };
+    expect(validateResponse("getResult", 200, nullable)).toEqual([]);
+  });
+
+  it("reports an error body of neither shape against the shape it comes closest to", () => {
+    const v = validateResponse("getResult", 422, { detail: [{ loc: ["body", "prompt"], msg: "m" }] });
+    expect(v).toEqual([expect.objectContaining({ rule: "schema:required", path: "$.detail[0].type" })]);
+    expect(v[0]?.message).toContain("HTTPValidationError");
+  });
+
   it("checks the content type when headers are given", () => {
     expect(validateResponse("getResult", 200, output, { "Content-Type": "application/json; charset=utf-8" })).toEqual([]);
     expect(validateResponse("getResult", 200, output, new Headers({ "content-type": "text/html" }))).toEqual([

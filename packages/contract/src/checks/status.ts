@@ -8,8 +8,8 @@ import { checkProgress, checkQueueUrls, checkStatusCode } from "../protocol-rule
 import { queueUrl, type Recorder, type RunContext, urlContext } from "../run/context.js";
 import { retryAfterMs, send } from "../run/http.js";
 
-/** What one status call told: a state, a documented 429 to wait out, or nothing usable. */
-export type StatusOutcome = { state: string } | { rateLimitedMs: number } | undefined;
+/** What one status call told: a state (with the body it came in), a documented 429 to wait out, or nothing usable. */
+export type StatusOutcome = { state: string; body: unknown } | { rateLimitedMs: number } | undefined;
 
 export const stateOf = (outcome: StatusOutcome) => (outcome && "state" in outcome ? outcome.state : undefined);
 
@@ -42,7 +42,7 @@ export async function statusOnce(
   recorder.violations.push(...checkQueueUrls(exchange.body, urlContext(context, endpoint, requestId), base));
   const state = (exchange.body as { status?: unknown } | null)?.status;
   recorder.violations.push(...checkProgress(previous, state, base));
-  return typeof state === "string" ? { state } : undefined;
+  return typeof state === "string" ? { state, body: exchange.body } : undefined;
 }
 
 export interface PollOutcome {
@@ -50,6 +50,8 @@ export interface PollOutcome {
   last: string | undefined;
   /** How many status calls it took. */
   polls: number;
+  /** The COMPLETED status body, when it arrived: fal may put `error`/`error_type` on it. */
+  completed?: unknown;
 }
 
 /**
@@ -71,7 +73,8 @@ export async function pollToCompletion(
     polls++;
     const state = stateOf(outcome);
     if (state) last = state;
-    if (isFinished(state) || outcome === undefined) break;
+    if (isFinished(state) && outcome && "body" in outcome) return { last, polls, completed: outcome.body };
+    if (outcome === undefined) break;
     if (Date.now() >= deadline) {
       recorder.violations.push({
         operationId: "getStatus",

@@ -70,7 +70,7 @@ export async function acceptedSubmit(
       ...base,
       rule: "submit-rejected",
       path: "$",
-      message: `a small valid job was answered ${exchange.status}: ${answerText(exchange)}`,
+      message: `a small valid job was answered ${exchange.status}: ${answerText(exchange)}${exchange.status === 401 || exchange.status === 403 ? " (check the key and the auth scheme)" : ""}`,
     });
     return undefined;
   }

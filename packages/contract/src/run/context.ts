@@ -39,6 +39,8 @@ export interface RunContext {
   skip: ReadonlySet<CheckName>;
   checks: Check[];
   imagesRequested: number;
+  /** `foreign-origin` URLs already reported in this run (each is reported once). */
+  reportedForeignUrls: Set<string>;
   onCheck: ((check: Check) => void) | undefined;
 }
 
@@ -67,6 +69,7 @@ export function createRunContext(options: ContractOptions): RunContext {
     skip: new Set(options.skip ?? []),
     checks: [],
     imagesRequested: 0,
+    reportedForeignUrls: new Set(),
     onCheck: options.onCheck,
   };
 }
@@ -124,6 +127,7 @@ export function urlContext(context: RunContext, endpoint: EndpointId, requestId:
     endpoint,
     requestId,
     allowForeignUrls: context.allowForeignUrls,
+    reportedForeignUrls: context.reportedForeignUrls,
   };
 }
 

@@ -18,6 +18,7 @@ export const CHECK_NAMES = [
   "invalid input",
   "unknown request id",
   "sync run",
+  "credentials",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
