@@ -1,9 +1,30 @@
+/**
+ * The client's errors. `KontextError` itself is the protocol core's class (the mocks, the contract kit and
+ * the CLI throw subclasses of the same one), so `instanceof KontextError` catches anything any package
+ * threw on purpose.
+ *
+ * Everything an error stores (message, stack, body, issues, cause) is redacted before it is stored:
+ * servers echo headers, and errors end up in logs, `JSON.stringify` and `util.inspect`.
+ */
 import type { ValidationIssue } from "@kontext-sdk/schema";
+import {
+  describeErrorBody,
+  errorTypeOf,
+  FAL_HEADERS,
+  isKontextError,
+  issuesFromDetail,
+  isUserTimeout,
+  KontextError,
+  redact,
+  redactValue,
+  retryableHint,
+  truncate,
+} from "@kontext-sdk/schema/protocol";
 
-/** The base of every error this package throws on purpose; `instanceof KontextError` catches them all. */
-export class KontextError extends Error {
-  override name = "KontextError";
-}
+export { isKontextError, KontextError };
+
+/** Secrets to cut out of whatever an error stores (the resolved key, when there is one). */
+export type Secrets = readonly (string | undefined)[];
 
 export interface KontextApiErrorInit {
   status: number;
@@ -11,6 +32,8 @@ export interface KontextApiErrorInit {
   requestId?: string;
   errorType?: string;
   retryable?: boolean;
+  /** The `error` a COMPLETED status carried, when the result call then failed too. */
+  statusError?: string;
 }
 
 /**
@@ -25,15 +48,17 @@ export class KontextApiError extends KontextError {
   declare errorType?: string;
   /** True when asking again may succeed (429/502/503/504, `x-fal-retryable: true`, a garbled body). */
   declare retryable: boolean;
+  declare statusError?: string;
   constructor(message: string, init: KontextApiErrorInit, options?: ErrorOptions) {
     super(message, options);
-    Object.assign(this, { retryable: false }, init);
+    Object.assign(this, { retryable: false }, withoutUndefined(init));
   }
 }
 
 /**
- * Bad input: raised before any network call when the compiled validators reject an input, and for a
- * 422 from fal (then `status` is 422 and `requestId` is set when fal sent one).
+ * Bad input: raised before any network call when the validators reject an input, and for a 422 from
+ * fal (usually from the result call, where fal reports a job whose input the model refused); then
+ * `status` is 422, `requestId` the job's and `retryable` what `X-Fal-Retryable` said.
  */
 export class KontextValidationError extends KontextError {
   override name = "KontextValidationError";
@@ -41,12 +66,17 @@ export class KontextValidationError extends KontextError {
   declare status?: 422;
   declare requestId?: string;
   declare body?: unknown;
+  declare retryable?: boolean;
+  declare statusError?: string;
   constructor(
     issues: ValidationIssue[],
-    { prefix = "Invalid input", ...init }: { status?: 422; requestId?: string; body?: unknown; prefix?: string } = {},
+    {
+      prefix = "Invalid input",
+      ...init
+    }: { status?: 422; requestId?: string; body?: unknown; retryable?: boolean; statusError?: string; prefix?: string } = {},
   ) {
-    super(`${prefix}: ${issues.map((i) => i.message).join("; ") || "rejected"}`);
-    Object.assign(this, { issues }, init);
+    super(`${prefix}: ${issues.map((issue) => issue.message).join("; ") || "rejected"}`);
+    Object.assign(this, { issues }, withoutUndefined(init));
   }
 }
 
@@ -56,7 +86,18 @@ export class KontextTimeoutError extends KontextError {
   declare requestId?: string;
   constructor(message: string, requestId?: string) {
     super(message);
-    this.requestId = requestId;
+    if (requestId !== undefined) this.requestId = requestId;
+  }
+}
+
+/** The job was cancelled with `job.cancel()`: its `result()` rejects with this. */
+export class KontextCancelledError extends KontextError {
+  override name = "KontextCancelledError";
+  /** Set as soon as the job's id is known (a job cancelled before its submit answered gets it later). */
+  declare requestId?: string;
+  constructor(requestId?: string) {
+    super(requestId ? `the job ${requestId} was cancelled` : "the job was cancelled");
+    if (requestId !== undefined) this.requestId = requestId;
   }
 }
 
@@ -73,49 +114,62 @@ export class KontextNetworkError extends KontextApiError {
   }
 }
 
-export const isKontextError = (error: unknown): error is KontextError => error instanceof KontextError;
+const withoutUndefined = <T extends object>(fields: T) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 
-const snippet = (text: string) => {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
-};
+// fal's 403 on billable calls when the account cannot pay: `{"detail":"User is locked. Reason: …"}`
+// (fal-ai/fal issues #1147, #1112, #1162, #1168). It deserves a message that says what to do.
+const LOCKED = /^\s*User is locked\.?\s*(?:Reason:\s*)?(.*)$/is;
+
+/** How the call that failed is described in messages, e.g. `GET /fal-ai/flux-pro/requests/abc`. */
+export interface FailedCall {
+  what: string;
+  /** The request id the call was about (status, result, cancel): it wins over the answer's header. */
+  requestId?: string;
+  secrets: Secrets;
+}
 
 /**
  * A failed (or unreadable) answer as a typed error. The body arrives as text so an HTML error page or
- * truncated JSON becomes a message with a short snippet instead of a SyntaxError.
+ * truncated JSON becomes a message with a short snippet instead of a SyntaxError. The text is redacted
+ * before it is parsed, cut or stored, and the parsed body once more (a key escaped inside JSON).
  */
-export function errorFromResponse(response: Response, what: string, text: string): KontextError {
-  const h = response.headers;
-  const status = response.status;
-  const requestId = h.get("x-fal-request-id") ?? undefined;
-  let body: any = text;
+export function errorFromResponse(response: Response, call: FailedCall, rawText: string): KontextError {
+  const { headers, status } = response;
+  const text = redact(rawText, call.secrets);
+  let body: unknown = text;
+  let parsed = false;
   try {
-    body = JSON.parse(text);
+    body = redactValue(JSON.parse(text), call.secrets);
+    parsed = true;
   } catch {}
-  const parsed = body !== text;
-  const detail = body?.detail;
+  const requestId = call.requestId ?? headers.get(FAL_HEADERS.requestId) ?? undefined;
+  const hint = retryableHint(headers.get(FAL_HEADERS.retryable));
+  const detail = parsed ? (body as { detail?: unknown } | null)?.detail : undefined;
   if (status === 422) {
-    return new KontextValidationError(issuesFromDetail(detail ?? snippet(text)), {
+    return new KontextValidationError(issuesFromDetail(detail ?? truncate(text, 120)), {
       status,
       requestId,
       body,
-      prefix: `${what} rejected the input (422)`,
+      retryable: hint ?? false,
+      prefix: `${call.what} rejected the input (422)`,
     });
   }
-  const errorType = h.get("x-fal-error-type") ?? body?.error_type ?? undefined;
-  const hint = h.get("x-fal-retryable");
-  const retryable =
-    hint != null
-      ? /^(1|true|yes)$/i.test(hint)
-      : h.get("x-fal-request-timeout-type") !== "user" && ([429, 502, 503, 504].includes(status) || (response.ok && !parsed));
+  const errorType = errorTypeOf(parsed ? body : undefined, headers);
+  const retryable = hint ?? (!isUserTimeout(headers) && ([429, 502, 503, 504].includes(status) || (response.ok && !parsed)));
+  const locked = status === 403 && typeof detail === "string" ? LOCKED.exec(detail) : null;
+  if (locked) {
+    const reason = truncate(locked[1] ?? "", 120).replace(/\.+$/, "");
+    const because = reason ? ` (${reason})` : "";
+    const message = `${call.what}: fal refused the call: the account is locked${because}. Top up or unlock it at fal.ai, then retry.`;
+    return new KontextApiError(message, { status, body, requestId, errorType, retryable: false });
+  }
   const reason = parsed
-    ? typeof detail === "string"
-      ? detail
-      : (body?.message ?? snippet(JSON.stringify(detail ?? body)))
+    ? describeErrorBody(body, 200) || truncate(JSON.stringify(body) ?? "", 120)
     : text
-      ? `unreadable body: ${snippet(text)}`
+      ? `unreadable body: ${truncate(text, 120)}`
       : response.statusText || "empty body";
-  return new KontextApiError(`${what} failed with HTTP ${status}${errorType ? ` (${errorType})` : ""}: ${reason}`, {
+  return new KontextApiError(`${call.what} failed with HTTP ${status}${errorType ? ` (${errorType})` : ""}: ${reason}`, {
     status,
     body,
     requestId,
@@ -124,22 +178,23 @@ export function errorFromResponse(response: Response, what: string, text: string
   });
 }
 
-/** fal's 422 `detail`: an array of `{loc, msg, type, input?}`, or (tolerated) a plain string. */
-export function issuesFromDetail(detail: unknown): ValidationIssue[] {
-  if (!Array.isArray(detail)) {
-    const message = typeof detail === "string" ? detail : "the input was rejected";
-    return [{ path: "", field: "", value: undefined, rule: "server", message }];
+/**
+ * Belt and braces for errors made elsewhere (a fetch's own `TypeError` mentioning a header, an error
+ * thrown by an injected fetch): every string an error carries, its `cause` chain included, redacted in
+ * place. Errors this module made are clean already; this catches the rest.
+ */
+export function redactError<T>(error: T, secrets: Secrets, depth = 0): T {
+  if (!secrets.some(Boolean) || !(error instanceof Error) || depth > 8) return error;
+  const fields = error as unknown as Record<string, unknown>;
+  for (const key of ["message", "stack", "body", "issues", "statusError"]) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    try {
+      fields[key] = redactValue(value, secrets);
+    } catch {
+      // A frozen or accessor-only field: it stays as it is, and so does the rest of this error.
+    }
   }
-  return detail.map((item: { loc?: unknown; msg?: unknown; type?: unknown; input?: unknown }) => {
-    const loc = (Array.isArray(item?.loc) ? item.loc : []).filter((p, i) => !(i === 0 && p === "body"));
-    const field = loc.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : `${p}`), "");
-    const msg = typeof item?.msg === "string" ? item.msg : "is invalid";
-    return {
-      path: loc.length ? `/${loc.join("/")}` : "",
-      field,
-      value: item?.input,
-      rule: typeof item?.type === "string" ? item.type : "server",
-      message: field ? `${field}: ${msg}` : msg,
-    };
-  });
+  if (error.cause !== undefined) redactError(error.cause, secrets, depth + 1);
+  return error;
 }

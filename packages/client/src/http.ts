@@ -1,9 +1,16 @@
-import type { KontextClientOptions } from "./client.js";
-import { envCredentials, isBrowser, resolveCredentials } from "./credentials.js";
-import { errorFromResponse, KontextApiError, KontextNetworkError, KontextTimeoutError } from "./errors.js";
-import { DEFAULT_RETRY, errorCode, isConnectionRefused, retryDelay, sleep } from "./retry.js";
+/**
+ * The transport: the one fetch everything goes through, with auth, proxying, a per-call timeout, a
+ * size cap on what is read, and the retry loop. Every error it throws is typed and redacted.
+ */
+import { FAL_HEADERS, isUserTimeout, originOf, sleep } from "@kontext-sdk/schema/protocol";
+import { isBrowser, keyResolver } from "./credentials.js";
+import { errorFromResponse, KontextApiError, KontextNetworkError, KontextTimeoutError, redactError } from "./errors.js";
+import { DEFAULT_RETRY, errorCode, isConnectionRefused, type RetryOptions, retryDelay } from "./retry.js";
 import { linkedSignal, whenAborted } from "./signals.js";
-import { originOf } from "./urls.js";
+import type { KontextClientOptions } from "./types.js";
+
+/** The default `maxResponseBytes`: 64 MiB. Four PNGs returned as `sync_mode` data URIs fit several times over. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface Call {
   method: string;
@@ -17,6 +24,8 @@ export interface Call {
    * i.e. the request provably never reached a server. Everything else here is idempotent.
    */
   once?: boolean;
+  /** The request id the call is about: errors report it, whatever id the answer's header says. */
+  requestId?: string;
 }
 
 /**
@@ -27,90 +36,167 @@ export type Mode = "json" | "stream" | "raw";
 
 export type Send = (call: Call, mode?: Mode) => Promise<[data: unknown, response: Response]>;
 
+/** What one attempt came to: an answer to hand back, or a failure to retry or throw. */
+type Attempt = { done: [data: unknown, response: Response] } | { failure: unknown; response?: Response; text?: string };
+
+/** The transport's settings, read once from the client's options. */
+export interface Transport {
+  send: Send;
+  /** The key as it stands now (for redacting errors made outside the transport). */
+  currentKey: () => string | undefined;
+  maxResponseBytes: number;
+}
+
 /** Auth, proxying, per-call timeout and the retry loop, around the one fetch everything goes through. */
-export function createTransport(o: KontextClientOptions, hosts: string[]): Send {
+export function createTransport(options: KontextClientOptions, hosts: string[]): Transport {
   const trusted = hosts.map(originOf);
   // Behind a proxy (or in a page) the key lives on a server: nothing is attached unless given explicitly.
-  const credentials = o.credentials ?? (o.proxyUrl || isBrowser() ? undefined : envCredentials);
-  const retry = o.retry !== false && { ...DEFAULT_RETRY, ...o.retry };
-  const fetcher = o.fetch ?? ((...args) => globalThis.fetch(...args));
-  return async (call, mode = "json") => {
-    const key = await resolveCredentials(credentials);
-    const headers = new Headers(o.headers);
-    for (const [k, v] of new Headers(call.headers)) headers.set(k, v);
+  const resolveKey = keyResolver(options.credentials, !options.proxyUrl && !isBrowser());
+  const retry: RetryOptions | false = options.retry !== false && { ...DEFAULT_RETRY, ...options.retry };
+  const fetcher = options.fetch ?? ((...args) => globalThis.fetch(...args));
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  let lastKey: string | undefined;
+
+  /** A status the retry options list, unless fal says otherwise (`x-fal-retryable`, a user start-timeout). */
+  const retryableStatus = (response: Response) =>
+    !!retry &&
+    retry.statuses.includes(response.status) &&
+    response.headers.get(FAL_HEADERS.retryable) == null &&
+    !isUserTimeout(response.headers);
+
+  function headersFor(call: Call, mode: Mode, key: string | undefined): Headers {
+    const headers = new Headers(options.headers);
+    for (const [name, value] of new Headers(call.headers)) headers.set(name, value);
     if (!headers.has("accept")) headers.set("accept", mode === "stream" ? "text/event-stream" : "application/json");
     if (call.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
     // Credentials only for the configured hosts: a URL from anywhere else never sees them.
-    if (key && trusted.includes(originOf(call.url))) headers.set("authorization", `${o.authScheme ?? "Key"} ${key}`);
-    let target = call.url;
-    if (o.proxyUrl && !target.startsWith(o.proxyUrl)) {
+    if (key && trusted.includes(originOf(call.url))) headers.set("authorization", `${options.authScheme ?? "Key"} ${key}`);
+    if (options.proxyUrl && !call.url.startsWith(options.proxyUrl)) {
       // fal's proxy protocol (what @fal-ai/client's proxyUrl does): same method and body, sent to the
       // proxy, with the real URL in a header; the proxy adds the server-side key.
-      headers.set("x-fal-target-url", target);
-      target = o.proxyUrl;
+      headers.set(FAL_HEADERS.targetUrl, call.url);
     }
-    const what = `${call.method} ${call.url.replace(/^\w+:\/\/[^/]+|\?.*$/g, "")}`;
-    for (let attempt = 0; ; attempt++) {
-      let failure: unknown;
-      let response: Response | undefined;
-      let text: string | undefined;
+    return headers;
+  }
+
+  /** One try: fetch, then read the answer (capped) unless the caller takes the body itself. */
+  async function attempt(call: Call, mode: Mode, headers: Headers, what: string, secrets: string[]): Promise<Attempt> {
+    if (call.signal?.aborted) throw call.signal.reason;
+    // Nothing can abort a call with neither a caller's signal nor a timeout, so it gets no controller and
+    // no races: the common status poll stays close to a bare fetch (see the bench's call overhead).
+    const timeout = options.timeout ?? 0;
+    const linked =
+      call.signal || timeout > 0
+        ? linkedSignal(call.signal, timeout, () => new KontextTimeoutError(`${what} timed out after ${timeout} ms`))
+        : undefined;
+    const signal = linked?.signal;
+    // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
+    const aborted = signal && whenAborted(signal);
+    const race = <T>(work: Promise<T>) => (aborted ? Promise.race([work, aborted]) : work);
+    const target = headers.has(FAL_HEADERS.targetUrl) ? (options.proxyUrl as string) : call.url;
+    let response: Response | undefined;
+    try {
+      response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
+      if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return { done: [undefined, response] };
+      const text = await race(readCapped(response, maxResponseBytes, { what, requestId: call.requestId }));
+      if (response.ok) {
+        try {
+          return { done: [text ? JSON.parse(text) : undefined, response] };
+        } catch {}
+      }
+      return { failure: errorFromResponse(response, { what, requestId: call.requestId, secrets }, text), response, text };
+    } catch (error) {
       if (call.signal?.aborted) throw call.signal.reason;
-      // Nothing can abort a call with neither a caller's signal nor a timeout, so it gets no controller and
-      // no races: the common status poll stays close to a bare fetch (see the bench's call overhead).
-      const linked =
-        call.signal || o.timeout! > 0
-          ? linkedSignal(call.signal, o.timeout, () => new KontextTimeoutError(`${what} timed out after ${o.timeout} ms`))
-          : undefined;
-      const signal = linked?.signal;
-      // An injected fetch (a test double, a mock) may ignore its signal; racing it keeps aborts prompt anyway.
-      const aborted = signal && whenAborted(signal);
-      const race = <T>(p: Promise<T>) => (aborted ? Promise.race([p, aborted]) : p);
-      try {
-        response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
-        if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return [undefined, response];
-        text = await race(response.text());
-        if (response.ok) {
-          try {
-            return [text ? JSON.parse(text) : undefined, response];
-          } catch {}
-        }
-        failure = errorFromResponse(response, what, text);
-      } catch (error) {
-        if (call.signal?.aborted) throw call.signal.reason;
-        // Our own timeout as it is; anything else below HTTP (reset, refused, DNS, a body cut short) typed.
-        failure =
-          signal?.reason instanceof KontextTimeoutError
-            ? signal.reason
-            : new KontextNetworkError(
-                `${what}: ${networkReason(error)}`,
-                error,
-                response?.headers.get("x-fal-request-id") ?? undefined,
-              );
-      } finally {
-        linked?.release();
+      if (isTooLarge(error)) return { failure: error, response };
+      if (signal?.reason instanceof KontextTimeoutError) return { failure: signal.reason, response };
+      // Anything else below HTTP (reset, refused, DNS, a body cut short), typed; its text may quote a header.
+      const cause = redactError(error, secrets);
+      const requestId = call.requestId ?? response?.headers.get(FAL_HEADERS.requestId) ?? undefined;
+      return { failure: new KontextNetworkError(`${what}: ${networkReason(cause)}`, cause, requestId), response };
+    } finally {
+      linked?.release();
+    }
+  }
+
+  /** Whether to try again after `failed`: idempotent calls on anything retryable, `once` calls only provably unsent. */
+  function shouldRetry(call: Call, failed: Exclude<Attempt, { done: unknown }>): boolean {
+    const { failure, response } = failed;
+    // KontextNetworkError included (always retryable); a body over the cap is not worth reading again.
+    const answer =
+      failure instanceof KontextApiError &&
+      !isTooLarge(failure) &&
+      (failure.retryable || (!!response && retryableStatus(response)));
+    // A 429 means the server did not take the request, so even a submit can be sent again.
+    return call.once
+      ? isConnectionRefused(failure) || (answer && response?.status === 429)
+      : answer || failure instanceof KontextTimeoutError;
+  }
+
+  const send: Send = async (call, mode = "json") => {
+    const key = await resolveKey();
+    lastKey = key;
+    const secrets = key ? [key] : [];
+    const headers = headersFor(call, mode, key);
+    const what = `${call.method} ${call.url.replace(/^\w+:\/\/[^/]+|\?.*$/g, "")}`;
+    for (let attemptNumber = 0; ; attemptNumber++) {
+      const outcome = await attempt(call, mode, headers, what, secrets);
+      if ("done" in outcome) return outcome.done;
+      if (!retry || attemptNumber >= retry.maxRetries || !shouldRetry(call, outcome)) {
+        if (mode === "raw" && outcome.response && outcome.text !== undefined)
+          return [undefined, new Response(outcome.text, outcome.response)];
+        throw redactError(outcome.failure, secrets);
       }
-      // KontextNetworkError included (always retryable).
-      const answer = failure instanceof KontextApiError && (failure.retryable || retryableStatus(response!));
-      // A 429 means the server did not take the request, so even a submit can be sent again.
-      const again = call.once
-        ? isConnectionRefused(failure) || (answer && response?.status === 429)
-        : answer || failure instanceof KontextTimeoutError;
-      if (!retry || attempt >= retry.maxRetries || !again) {
-        if (mode === "raw" && response) return [undefined, new Response(text, response)];
-        throw redact(failure, key);
-      }
-      await sleep(retryDelay(retry, attempt, response?.headers.get("retry-after")), call.signal);
+      await sleep(retryDelay(retry, attemptNumber, outcome.response?.headers.get("retry-after")), call.signal);
     }
   };
+  return { send, currentKey: () => lastKey, maxResponseBytes };
+}
 
-  /** A status the retry options list, unless fal says otherwise (`x-fal-retryable`, a user start-timeout). */
-  function retryableStatus(r: Response) {
-    return (
-      !!retry &&
-      retry.statuses.includes(r.status) &&
-      r.headers.get("x-fal-retryable") == null &&
-      r.headers.get("x-fal-request-timeout-type") !== "user"
-    );
+/** The `errorType` of an answer over `maxResponseBytes`. */
+export const RESPONSE_TOO_LARGE = "response_too_large";
+
+const isTooLarge = (error: unknown) => error instanceof KontextApiError && error.errorType === RESPONSE_TOO_LARGE;
+
+/** The error for an answer larger than the cap (its `status` is the answer's); nothing past the cap was read. */
+export function tooLarge(what: string, limit: number, status: number, requestId?: string): KontextApiError {
+  return new KontextApiError(`${what}: the answer is larger than ${limit} bytes (maxResponseBytes); reading stopped there`, {
+    status,
+    body: undefined,
+    requestId,
+    errorType: RESPONSE_TOO_LARGE,
+    retryable: false,
+  });
+}
+
+/**
+ * The body as text, refusing (without reading further) an answer whose declared or actual size passes
+ * `limit`: a hostile or broken server must not make the client buffer hundreds of megabytes.
+ */
+export async function readCapped(
+  response: Response,
+  limit: number,
+  about: { what: string; requestId?: string },
+): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  const requestId = about.requestId ?? response.headers.get(FAL_HEADERS.requestId) ?? undefined;
+  if (declared > limit) {
+    response.body?.cancel().catch(() => {});
+    throw tooLarge(about.what, limit, response.status, requestId);
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(about.what, limit, response.status, requestId);
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 
@@ -118,14 +204,4 @@ export function createTransport(o: KontextClientOptions, hosts: string[]): Send 
 function networkReason(error: unknown): string {
   const code = errorCode(error);
   return `${error instanceof Error ? error.message : error}${code ? ` (${code})` : ""}`;
-}
-
-/** Belt and braces: whatever a server echoes back, the key (or its secret half) is cut from messages. */
-function redact(error: unknown, key: string | undefined): unknown {
-  if (key && error instanceof Error) {
-    for (const part of [key, key.split(":")[1]]) {
-      if (part && part.length >= 6) error.message = error.message.split(part).join("***");
-    }
-  }
-  return error;
 }

@@ -1,3 +1,5 @@
+import { parseRetryAfter } from "@kontext-sdk/schema/protocol";
+
 /** How failed HTTP calls are retried. Every field has a default; `retry: false` turns retries off. */
 export interface RetryOptions {
   /** Retries after the first try. Default 3. */
@@ -20,29 +22,9 @@ export const DEFAULT_RETRY: RetryOptions = { maxRetries: 3, baseDelay: 500, maxD
 export function retryDelay(options: RetryOptions, attempt: number, retryAfter?: string | null): number {
   const exp = Math.min(options.maxDelay, options.baseDelay * 2 ** attempt);
   let wait = exp / 2 + (Math.random() * exp) / 2;
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-    if (ms > wait) wait = ms;
-  }
+  const serverWait = parseRetryAfter(retryAfter);
+  if (serverWait !== undefined && serverWait > wait) wait = serverWait;
   return Math.min(wait, options.maxDelay);
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const done = () => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
@@ -52,14 +34,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function errorCode(error: unknown, depth = 0): string | undefined {
   if (!error || typeof error !== "object" || depth > 8) return undefined;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === "string") return e.code;
-  if (Array.isArray(e.errors)) {
-    const codes = new Set(e.errors.map((x) => errorCode(x, depth + 1)));
+  const failure = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof failure.code === "string") return failure.code;
+  if (Array.isArray(failure.errors)) {
+    const codes = new Set(failure.errors.map((inner) => errorCode(inner, depth + 1)));
     const [only] = codes;
     if (codes.size === 1 && only) return only;
   }
-  return errorCode(e.cause, depth + 1);
+  return errorCode(failure.cause, depth + 1);
 }
 
 /**

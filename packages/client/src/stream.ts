@@ -1,67 +1,121 @@
+/**
+ * fal's `status/stream`: server-sent events, one JSON QueueStatus per `data`, read from the fetch body so it
+ * works wherever fetch does (no EventSource: it cannot send Authorization).
+ */
 import type { QueueStatus } from "@kontext-sdk/schema";
-import { createParser } from "eventsource-parser";
+import { FAL_HEADERS } from "@kontext-sdk/schema/protocol";
 import { KontextApiError, KontextNetworkError } from "./errors.js";
 
-/** What `readStatusStream` returns when nothing arrived for `idleMs`. */
+/** What `readStatusStream` returns when no event arrived for `idleMs`. */
 export const IDLE = "idle";
 
+/** What the SSE parser hands on: an event's data, or a comment (a server's keep-alive). */
+type SseMessage = { data: string } | { comment: true };
+
 /**
- * The events of fal's `status/stream` (one JSON QueueStatus per `data`), parsed by eventsource-parser
- * from the fetch body, so it works wherever fetch does (no EventSource: it cannot send Authorization).
- * Ends after COMPLETED. A stream that closes early, or sends something that is not a status, throws a
- * retryable KontextApiError (a connection lost mid-stream: KontextNetworkError), which `subscribe` answers
- * by falling back to polling. Silence for `idleMs` (subscribe passes STREAM_IDLE_MS) ends it with `IDLE`,
- * so a half-open connection cannot hang a job forever; subscribe then reopens the stream.
+ * The part of the SSE format fal's stream uses (WHATWG HTML §9.2.6): lines ending in CR, LF or CRLF, `data`
+ * fields joined by newlines, an event dispatched on a blank line, comments starting with `:`; `event`, `id`
+ * and `retry` are ignored. Fed decoded text in chunks; returns how many characters wait for a line end.
+ */
+export function createSseParser(onMessage: (message: SseMessage) => void): (chunk: string) => number {
+  let buffer = "";
+  let data: string[] = [];
+  return (chunk) => {
+    buffer += chunk;
+    // A CR at the very end may be the first half of a CRLF split across chunks: leave it for the next one.
+    const lines = buffer.split(/\r\n|\r(?!$)|\n/);
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "") {
+        if (data.length) onMessage({ data: data.join("\n") });
+        data = [];
+      } else if (line.startsWith(":")) onMessage({ comment: true });
+      else {
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        if (field === "data") data.push(colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, ""));
+      }
+    }
+    return buffer.length;
+  };
+}
+
+export interface StreamReadOptions {
+  signal?: AbortSignal;
+  /** Ends the stream with IDLE after this long without an event or comment (0: never). */
+  idleMs?: number;
+  /** The longest line accepted while waiting for its end, in characters (a stream is not a body to buffer). */
+  maxLineLength?: number;
+  /** The job's id, for errors (rather than whatever the answer's header says). */
+  requestId?: string;
+}
+
+/**
+ * The statuses of one stream, ending after COMPLETED. A stream that closes early, or sends something
+ * that is not a status, throws a retryable KontextApiError (a connection lost mid-stream:
+ * KontextNetworkError), which the job answers by falling back to polling.
+ *
+ * Idleness counts messages, not bytes: `idleMs` without a complete event or comment ends the stream with
+ * IDLE, even if bytes trickle in without a line end, so neither a half-open connection nor a server
+ * dribbling one byte a second can hang a job. The job then reopens the stream (bounded) or polls.
  */
 export async function* readStatusStream(
   response: Response,
-  signal?: AbortSignal,
-  idleMs = 0,
+  { signal, idleMs = 0, maxLineLength = 1 << 20, requestId: askedId }: StreamReadOptions = {},
 ): AsyncGenerator<QueueStatus, typeof IDLE | undefined> {
   const reader = response.body?.getReader();
-  const requestId = response.headers.get("x-fal-request-id") ?? undefined;
+  const requestId = askedId ?? response.headers.get(FAL_HEADERS.requestId) ?? undefined;
   const broken = (why: string, body?: unknown) =>
     new KontextApiError(`status stream: ${why}`, { status: response.status, body, requestId, retryable: true });
   if (!reader) throw broken("no body");
-  const pending: string[] = [];
-  const parser = createParser({ onEvent: (event) => pending.push(event.data) });
+  const pending: SseMessage[] = [];
+  const feed = createSseParser((message) => pending.push(message));
   const decoder = new TextDecoder();
   // The body outlives the fetch call's own abort wiring, so the caller's signal is watched here too.
-  const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
+  const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let idle: Promise<undefined> | undefined;
+  // Restarted on every message; a read that brings only part of a line leaves it running.
+  const restartIdle = () => {
+    clearTimeout(idleTimer);
+    idle = idleMs > 0 ? new Promise((resolve) => (idleTimer = setTimeout(() => resolve(undefined), idleMs))) : undefined;
+  };
+  restartIdle();
   try {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      let idle: ReturnType<typeof setTimeout> | undefined;
-      const read = await Promise.race([
-        reader.read().catch((error) => {
-          throw signal?.aborted ? signal.reason : new KontextNetworkError(`status stream: ${error}`, error, requestId);
-        }),
-        new Promise<undefined>((resolve) => {
-          if (idleMs > 0) idle = setTimeout(() => resolve(undefined), idleMs);
-        }),
-      ]).finally(() => clearTimeout(idle));
+      const reading = reader.read().catch((error) => {
+        throw signal?.aborted ? signal.reason : new KontextNetworkError(`status stream: ${error}`, error, requestId);
+      });
+      const read = await (idle ? Promise.race([reading, idle]) : reading);
       if (signal?.aborted) throw signal.reason;
       if (!read) return IDLE;
-      const { done, value } = read;
-      if (done) throw broken("closed before COMPLETED");
-      parser.feed(decoder.decode(value, { stream: true }));
-      while (pending.length) {
-        const data = pending.shift()!;
-        let status: QueueStatus;
-        try {
-          status = JSON.parse(data);
-        } catch {
-          throw broken("unreadable event", data.slice(0, 120));
-        }
-        if (!status || typeof status.status !== "string") throw broken("an event without a status", status);
+      if (read.done) throw broken("closed before COMPLETED");
+      if (feed(decoder.decode(read.value, { stream: true })) > maxLineLength) throw broken("a line longer than the limit");
+      if (pending.length) restartIdle();
+      for (const message of pending.splice(0)) {
+        if (!("data" in message)) continue;
+        const status = parseStatus(message.data, broken);
         yield status;
         // COMPLETED ends it; so does any status fal does not document (FAILED in some gateways): the result tells.
         if (status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS") return;
       }
     }
   } finally {
+    clearTimeout(idleTimer);
     signal?.removeEventListener("abort", onAbort);
     reader.cancel().catch(() => {});
   }
+}
+
+function parseStatus(data: string, broken: (why: string, body?: unknown) => KontextApiError): QueueStatus {
+  let status: QueueStatus;
+  try {
+    status = JSON.parse(data);
+  } catch {
+    throw broken("unreadable event", data.slice(0, 120));
+  }
+  if (typeof status?.status !== "string") throw broken("an event without a status", status);
+  return status;
 }

@@ -1,54 +1,18 @@
-import type { EndpointId } from "@kontext-sdk/schema";
-
-// fal namespaces whose app ids have three segments (`workflows/{owner}/{app}`), as in fal-js and fal_client.
-const NAMESPACES = ["workflows", "comfy"];
-
 /**
- * The app path that status, result and cancel live under: owner/app only, never the endpoint's
- * sub-path (`fal-ai/flux-pro/kontext/max` → `fal-ai/flux-pro`). This is fal's rule, and it gives the
- * registry's `appPath` for every endpoint (a test holds the two together); computing it here keeps the
- * schema's runtime, whose compiled validators are most of its weight, out of bundles that skip validation.
+ * Where a job's calls go. The paths are the protocol core's (owner/app rule, request paths); this module
+ * keeps the client's public names for them and the one rule of its own: which URLs a server hands back
+ * are worth following.
  */
-export function appPath(endpoint: string): string {
-  const parts = endpoint.replace(/^\/+|\/+$/g, "").split("/");
-  return parts.slice(0, NAMESPACES.includes(parts[0]!) ? 3 : 2).join("/");
-}
+import type { EndpointId } from "@kontext-sdk/schema";
+import { appPath, originOf, type QueuePaths, queuePaths } from "@kontext-sdk/schema/protocol";
+
+export { appPath };
 
 /** The queue paths (relative to the queue host) of one request, keyed the way fal documents them. */
-export interface QueueUrls {
-  submit: string;
-  status: string;
-  stream: string;
-  result: string;
-  cancel: string;
-}
+export type QueueUrls = QueuePaths;
 
-/** `/{owner}/{app}/requests/{id}`: the result path, under which status and cancel live. */
-export const requestPath = (endpoint: string, requestId: string) =>
-  `/${appPath(endpoint)}/requests/${encodeURIComponent(requestId)}`;
-
-export function queueUrls(endpoint: EndpointId | (string & {}), requestId: string): QueueUrls {
-  const result = requestPath(endpoint, requestId);
-  return {
-    submit: `/${endpoint.replace(/^\/+/, "")}`,
-    status: `${result}/status`,
-    stream: `${result}/status/stream`,
-    result,
-    cancel: `${result}/cancel`,
-  };
-}
-
-/** `base` (which may carry a path prefix, as gateways do) joined with an absolute path. */
-export const joinUrl = (base: string, path: string) => base.replace(/\/+$/, "") + path;
-
-/** The origin of a URL, or undefined when it does not parse. */
-export function originOf(url: string | undefined): string | undefined {
-  try {
-    return url ? new URL(url).origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The queue paths of one request: submit, status, stream, result and cancel. */
+export const queueUrls = (endpoint: EndpointId | (string & {}), requestId: string): QueueUrls => queuePaths(endpoint, requestId);
 
 /**
  * A URL returned by the server (`status_url`, `response_url`, `cancel_url`) is only a hint: it is followed

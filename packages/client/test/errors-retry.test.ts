@@ -52,7 +52,12 @@ describe("error mapping", () => {
     const e1 = await client(q.fetch, { retry: false })
       .status(T2I, "r")
       .catch((e) => e);
-    expect(e1).toMatchObject({ status: 504, requestId: "q1", errorType: "request_timeout", retryable: true });
+    // A call about a request reports the id it asked about; one without (a sync run) reads the header.
+    expect(e1).toMatchObject({ status: 504, requestId: "r", errorType: "request_timeout", retryable: true });
+    const sync = await client(q.fetch, { retry: false })
+      .run(T2I, { prompt: "x" })
+      .catch((e) => e);
+    expect(sync).toMatchObject({ status: 504, requestId: "q1", errorType: "request_timeout", retryable: true });
     const h = falQueue({
       override: () =>
         json({ detail: "busy" }, 503, { "X-Fal-Error-Type": "runner_scheduling_failure", "x-fal-retryable": "false" }),
@@ -106,7 +111,7 @@ describe("error mapping", () => {
       .status(T2I, "r")
       .catch((e) => e);
     messages.push(t.message);
-    expect(messages.join("\n")).toContain("bad header Key ***");
+    expect(messages.join("\n")).toContain("bad header Key [redacted]");
     for (const m of messages) {
       expect(m).not.toContain(KEY);
       expect(m).not.toContain("super-secret-value");
@@ -178,19 +183,26 @@ describe("transport failures", () => {
   });
 
   it("keeps the request id when the body breaks off, and never shows the key", async () => {
-    const body = new ReadableStream({
-      start(c) {
-        c.error(Object.assign(new TypeError(`terminated ${KEY}`), { cause: { code: "ECONNRESET" } }));
-      },
-    });
-    const q = falQueue({ override: () => new Response(body, { status: 200, headers: { "x-fal-request-id": "b1" } }) });
+    const body = () =>
+      new ReadableStream({
+        start(c) {
+          c.error(Object.assign(new TypeError(`terminated ${KEY}`), { cause: { code: "ECONNRESET" } }));
+        },
+      });
+    const q = falQueue({ override: () => new Response(body(), { status: 200, headers: { "x-fal-request-id": "b1" } }) });
     const err = await client(q.fetch, { retry: false })
-      .result(T2I, "r")
+      .run(T2I, { prompt: "x" })
       .catch((e) => e);
     expect(err).toBeInstanceOf(KontextNetworkError);
     expect(err.requestId).toBe("b1");
     expect(err.message).not.toContain("super-secret-value");
-    expect(err.message).toContain("***");
+    expect(err.message).toContain("[redacted]");
+    // A call about a known request keeps the id it asked about.
+    const asked = await client(q.fetch, { retry: false })
+      .result(T2I, "r")
+      .catch((e) => e);
+    expect(asked).toBeInstanceOf(KontextNetworkError);
+    expect(asked.requestId).toBe("r");
   });
 
   it("aborts and our own timeouts are not wrapped", async () => {

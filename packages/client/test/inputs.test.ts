@@ -17,8 +17,13 @@ describe("binary images become data URIs", () => {
     ["image/jpeg", JPEG],
     ["image/gif", GIF],
     ["image/webp", WEBP],
-    ["application/octet-stream", new Uint8Array([1, 2, 3, 4])],
+    ["image/avif", new Uint8Array([0, 0, 0, 0x1c, 0x66, 0x74, 0x79, 0x70, 0x61, 0x76, 0x69, 0x66])],
+    [undefined, new Uint8Array([1, 2, 3, 4])],
   ])("sniffs %s", (mime, bytes) => expect(sniffImageType(bytes)).toBe(mime));
+
+  it("sends bytes of an unknown type as application/octet-stream", async () => {
+    expect(await toDataUri(new Uint8Array([1, 2, 3, 4]))).toBe("data:application/octet-stream;base64,AQIDBA==");
+  });
 
   it("accepts Uint8Array, ArrayBuffer, Blob and File; a declared type wins over sniffing", async () => {
     expect(await toDataUri(PNG)).toBe(`data:image/png;base64,${b64(PNG)}`);

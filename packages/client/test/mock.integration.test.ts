@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   createKontextClient,
   KontextApiError,
+  KontextCancelledError,
   KontextNetworkError,
   KontextTimeoutError,
   KontextValidationError,
@@ -139,12 +140,24 @@ describe("against the mock (mock.fetch)", () => {
     expect(e2.status).toBe(500);
   });
 
-  it("the mock's own 422 maps to field issues (client validation off)", async () => {
-    const { kontext } = setup({}, { validate: false });
+  it("the mock's own 422 maps to field issues (client validation off), at submit like a gateway", async () => {
+    const { kontext } = setup({ validateAt: "submit" }, { validate: false });
     const e = await kontext.submit(T2I, { prompt: "a fox", num_images: 9 }).catch((x) => x);
     expect(e).toBeInstanceOf(KontextValidationError);
     expect(e.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: "num_images" })]));
     expect(e.message).not.toContain("Unprocessable Entity");
+  });
+
+  it("the mock's own 422 at the result, as fal does: accepted at submit, refused by the result", async () => {
+    const { kontext, ops } = setup({ validateAt: "result" }, { validate: false });
+    const job = kontext.start(T2I, { prompt: "a fox", num_images: 9 });
+    const requestId = await job.requestId;
+    const e = await job.result().catch((x) => x);
+    expect(e).toBeInstanceOf(KontextValidationError);
+    expect(e).toMatchObject({ status: 422, requestId });
+    expect(e.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: "num_images" })]));
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+    expect(ops().at(-1)).toBe("result");
   });
 
   it("without credentials the mock's 401 is a typed error", async () => {
@@ -161,6 +174,83 @@ describe("against the mock (mock.fetch)", () => {
     expect(ops()).toContain("cancel");
     const job = mock.jobs.get(e.requestId);
     expect(job === undefined || job.cancelled || job.state === "COMPLETED").toBe(true);
+  });
+});
+
+describe("the job handle against the mock (mock.fetch)", () => {
+  it("resumes a job by id from a second client: no submit, the same result", async () => {
+    const { mock, kontext, ops } = setup({ timeline: { queueSteps: 2, progressSteps: 2, stepMs: 20 } });
+    const requestId = await kontext.start(T2I, { prompt: "a fox" }).requestId;
+    const later = createKontextClient({ credentials: "mock-key", fetch: mock.fetch });
+    const job = later.job(T2I, requestId);
+    const seen: string[] = [];
+    for await (const status of job.statuses()) seen.push(status.status);
+    expect(seen.at(-1)).toBe("COMPLETED");
+    const { data, requestId: id } = await job.result();
+    expect(id).toBe(requestId);
+    expect(data.images.length).toBeGreaterThan(0);
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+    expect(ops().filter((o) => o === "result")).toHaveLength(1);
+  });
+
+  it("cancel() before the id is known cancels the job when the submit answers", async () => {
+    const { mock, kontext, ops } = setup({
+      timeline: { queueSteps: 50, progressSteps: 1, stepMs: 1000 },
+      faults: [{ operation: "submit", kind: "latency", ms: 50 }],
+    });
+    const job = kontext.start(T2I, { prompt: "a fox" });
+    const cancelled = job.cancel();
+    expect(ops()).not.toContain("cancel");
+    await cancelled;
+    const requestId = await job.requestId;
+    expect(ops()).toEqual(["submit", "cancel"]);
+    const error = await job.result().catch((x) => x);
+    expect(error).toBeInstanceOf(KontextCancelledError);
+    expect(error.requestId).toBe(requestId);
+    await job.done;
+    const remote = mock.jobs.get(requestId);
+    expect(remote === undefined || remote.cancelled || remote.state !== "IN_PROGRESS").toBe(true);
+    expect(ops()).toEqual(["submit", "cancel"]);
+  });
+
+  it("a stream broken mid-job falls back to polling and finishes the job", async () => {
+    const { kontext, ops } = setup({
+      timeline: { queueSteps: 1, progressSteps: 2, stepMs: 60 },
+      faults: [{ kind: "stream-drop", afterEvents: 1 }],
+    });
+    const job = kontext.start(T2I, { prompt: "a fox" }, { pollInterval: 5 });
+    const seen: string[] = [];
+    for await (const status of job.statuses()) seen.push(status.status);
+    expect(seen.at(-1)).toBe("COMPLETED");
+    expect((await job.result()).data.images.length).toBeGreaterThan(0);
+    expect(ops().filter((o) => o === "stream")).toHaveLength(1);
+    expect(ops()).toContain("status");
+    expect(ops().filter((o) => o === "submit")).toHaveLength(1);
+  });
+
+  it("a 404 on resume ends with a typed error, and no request follows it", async () => {
+    const { mock, kontext } = setup();
+    const job = kontext.job(T2I, "00000000-0000-4000-8000-000000000000");
+    const error = await job.result().catch((x) => x);
+    expect(error).toBeInstanceOf(KontextApiError);
+    expect(error).toMatchObject({ status: 404, requestId: "00000000-0000-4000-8000-000000000000" });
+    const count = mock.requests.length;
+    expect(count).toBeLessThanOrEqual(2); // the stream's 404, then one status poll that confirms it
+    // Several poll intervals later, still nothing: neither the handle nor a second result() call polls.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await expect(job.result()).rejects.toBe(error);
+    await job.done;
+    expect(mock.requests).toHaveLength(count);
+  });
+
+  it("a 422 at the result (fal's timing) is a KontextValidationError with the job's id", async () => {
+    const { kontext } = setup({ faults: [{ kind: "fail-at-result", status: 422 }] });
+    const job = kontext.start(T2I, { prompt: "a fox" });
+    const requestId = await job.requestId;
+    const error = await job.result().catch((x) => x);
+    expect(error).toBeInstanceOf(KontextValidationError);
+    expect(error).toMatchObject({ status: 422, requestId });
+    expect(error.issues.length).toBeGreaterThan(0);
   });
 });
 

@@ -55,7 +55,7 @@ describe("per-endpoint inference", () => {
     expectTypeOf(r.data).toEqualTypeOf<KontextOutput>();
     expectTypeOf(r.data.images[0]!).toEqualTypeOf<KontextImage>();
     expectTypeOf(r.data.images[0]!.url).toEqualTypeOf<string>();
-    expectTypeOf(r.data.images[0]!.width).toEqualTypeOf<number | undefined>();
+    expectTypeOf(r.data.images[0]!.width).toEqualTypeOf<number | null | undefined>();
     expectTypeOf(r.requestId).toEqualTypeOf<string>();
     const t = await c.run("fal-ai/flux-pro/kontext/text-to-image", { prompt: "a" });
     expectTypeOf(t.data.has_nsfw_concepts).toEqualTypeOf<boolean[]>();

@@ -1,0 +1,84 @@
+/**
+ * Submitting a job: the input checked and encoded, fal's options mapped to headers and query, and the
+ * answer read into the URLs the job will use.
+ */
+import type { EndpointId, SubmitResponse } from "@kontext-sdk/schema";
+import { FAL_HEADERS, FAL_QUERY, joinUrl } from "@kontext-sdk/schema/protocol";
+import { KontextApiError, KontextValidationError } from "./errors.js";
+import type { Send } from "./http.js";
+import { prepareInput } from "./inputs.js";
+import type { QueueCalls } from "./queue.js";
+import type { InputValidator, KontextClientOptions, KontextInput, SubmitOptions, SubmitResult } from "./types.js";
+import { pickUrl } from "./urls.js";
+
+/** Binary images encoded, then the input checked (when a validator is set), as the JSON body to send. */
+export async function prepareBody(endpoint: string, input: unknown, validate: KontextClientOptions["validate"]) {
+  const value = await prepareInput(input);
+  const checked = typeof validate === "function" && (validate as InputValidator)(endpoint, value);
+  if (checked && !checked.ok) throw new KontextValidationError(checked.issues, { prefix: `Invalid input for ${endpoint}` });
+  return JSON.stringify(value);
+}
+
+/** fal's submit options as headers; `startTimeout` checked first (fal and both of its SDKs require > 1 s). */
+function submitHeaders(options: SubmitOptions): Record<string, string> {
+  const { startTimeout } = options;
+  if (startTimeout !== undefined && !(startTimeout > 1)) {
+    const message = `startTimeout must be more than 1 second (got ${startTimeout})`;
+    throw new KontextValidationError([
+      { path: "", field: "startTimeout", value: startTimeout, rule: "exclusiveMinimum", message },
+    ]);
+  }
+  const headers: Record<string, string> = { ...options.headers };
+  if (startTimeout) headers[FAL_HEADERS.requestTimeout] = String(startTimeout);
+  if (options.priority) headers[FAL_HEADERS.queuePriority] = options.priority;
+  if (options.hint) headers[FAL_HEADERS.runnerHint] = options.hint;
+  return headers;
+}
+
+export type Submit = <E extends EndpointId>(
+  endpoint: E,
+  input: KontextInput<E>,
+  options?: SubmitOptions,
+) => Promise<SubmitResult>;
+
+export function createSubmit(send: Send, queue: QueueCalls, base: string, validate: KontextClientOptions["validate"]): Submit {
+  return async (endpoint, input, options = {}) => {
+    const headers = submitHeaders(options);
+    const query = options.webhookUrl ? `?${FAL_QUERY.webhook}=${encodeURIComponent(options.webhookUrl)}` : "";
+    const url = joinUrl(base, `/${endpoint}`) + query;
+    const body = await prepareBody(endpoint, input, validate);
+    let answer: SubmitResponse | undefined;
+    let headerId: string | null | undefined;
+    try {
+      const [data, response] = await send({ method: "POST", url, body, headers, signal: options.signal, once: true });
+      answer = data as SubmitResponse | undefined;
+      headerId = response.headers.get(FAL_HEADERS.requestId);
+    } catch (error) {
+      // A 2xx with a garbled body still queued a job: when its id came in a header, keep it rather than lose it.
+      if (!(error instanceof KontextApiError && error.status >= 200 && error.status < 300 && error.requestId)) throw error;
+      headerId = error.requestId;
+    }
+    const requestId = typeof answer?.request_id === "string" ? answer.request_id : headerId;
+    if (!requestId) throw new KontextApiError("POST submit: the answer has no request_id", { status: 200, body: answer });
+    const built = queue.urls(endpoint, requestId);
+    const statusUrl = pickUrl(answer?.status_url, base, built.statusUrl);
+    const responseUrl = pickUrl(answer?.response_url, base, built.responseUrl);
+    const cancelUrl = pickUrl(answer?.cancel_url, base, built.cancelUrl);
+    return {
+      requestId,
+      status: "IN_QUEUE",
+      queuePosition: answer?.queue_position ?? 0,
+      statusUrl,
+      responseUrl,
+      cancelUrl,
+      body: answer ?? {
+        status: "IN_QUEUE",
+        request_id: requestId,
+        queue_position: 0,
+        status_url: statusUrl,
+        response_url: responseUrl,
+        cancel_url: cancelUrl,
+      },
+    };
+  };
+}
