@@ -5,6 +5,7 @@
  */
 import type { components, paths } from "./generated/queue.js";
 import { endpoints } from "./generated/registry.js";
+import type { components as storageComponents } from "./generated/storage.js";
 import type { paths as syncPaths } from "./generated/sync.js";
 
 // Generated types (openapi-typescript), for openapi-fetch and anyone who wants the raw shapes.
@@ -22,8 +23,12 @@ export {
   QUEUE_STATUSES,
   REQUEST_ERROR_TYPES,
   SAFETY_TOLERANCES,
+  STORAGE_BASE_URL,
+  STORAGE_UPLOAD,
   SYNC_BASE_URL,
 } from "./generated/registry.js";
+// fal's storage upload flow (spec/storage.yaml): initiate on the REST host, then PUT to the signed URL.
+export type { operations as storageOperations, paths as storagePaths } from "./generated/storage.js";
 export type { operations as syncOperations, paths as syncPaths } from "./generated/sync.js";
 
 // Validators compiled from the spec (Ajv standalone), and the helpers that read their errors.
@@ -71,6 +76,13 @@ export type ErrorBody = Schemas["ErrorBody"];
 export type RequestErrorType = Schemas["RequestErrorType"];
 export type ObjectLifecyclePreference = Schemas["ObjectLifecyclePreference"];
 export type WebhookPayload = Schemas["WebhookPayload"];
+
+type StorageSchemas = storageComponents["schemas"];
+
+export type InitiateUploadRequest = StorageSchemas["InitiateUploadRequest"];
+export type InitiateUploadResponse = StorageSchemas["InitiateUploadResponse"];
+export type UploadedPart = StorageSchemas["UploadedPart"];
+export type CompleteMultipartRequest = StorageSchemas["CompleteMultipartRequest"];
 
 /** The id of a Kontext endpoint, e.g. `"fal-ai/flux-pro/kontext/max"`. */
 export type EndpointId = keyof typeof endpoints;

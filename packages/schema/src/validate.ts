@@ -7,6 +7,7 @@ import {
   validateErrorBody,
   validateFlatError,
   validateHTTPValidationError,
+  validateInitiateUploadResponse,
   validateInProgressStatus,
   validateInQueueStatus,
   validateKontextOutput,
@@ -14,6 +15,7 @@ import {
   validateQueueStatus,
   validateSubmitResponse,
   validateTextToImageInput,
+  validateUploadedPart,
   validateWebhookPayload,
 } from "./generated/validators.js";
 import type { CompiledValidator, CompiledValidatorError } from "./validator-types.js";
@@ -59,6 +61,8 @@ const schemaValidators = {
   FlatError: validateFlatError,
   ErrorBody: validateErrorBody,
   WebhookPayload: validateWebhookPayload,
+  InitiateUploadResponse: validateInitiateUploadResponse,
+  UploadedPart: validateUploadedPart,
 } as const;
 
 /** The schemas that have a compiled validator: every input and every response body. */

@@ -407,8 +407,8 @@ export interface components {
             metrics?: components["schemas"]["QueueMetrics"];
             /** @description Set when the job failed; the result call serves the full error body. */
             error?: string | null;
-            /** @description fal's error type when the job failed. */
-            error_type?: components["schemas"]["RequestErrorType"] | (string | null);
+            /** @description fal's error type when the job failed, usually one of `RequestErrorType`. */
+            error_type?: string | null;
         };
         /** @description A job's queue status, discriminated by `status`. */
         QueueStatus: components["schemas"]["InQueueStatus"] | components["schemas"]["InProgressStatus"] | components["schemas"]["CompletedStatus"];
@@ -467,8 +467,8 @@ export interface components {
         /** @description fal's flat error shape, a string `detail` with an optional `error_type` (infrastructure and request errors, some 422s). */
         FlatError: {
             detail: string;
-            /** @description A documented `RequestErrorType`, or another string fal may add. */
-            error_type?: components["schemas"]["RequestErrorType"] | string;
+            /** @description One of the documented `RequestErrorType` values, or another string fal may add. */
+            error_type?: string;
         };
         /**
          * @description Every error body fal sends: the validation shape (`detail` array) or the flat shape (`detail`
@@ -709,8 +709,8 @@ export interface components {
     headers: {
         /** @description The job's request id. */
         RequestIdHeader: string;
-        /** @description fal's machine-readable error type, the same value as the body's `error_type` (see `RequestErrorType`). */
-        ErrorTypeHeader: string;
+        /** @description fal's machine-readable error type, the same value as the body's `error_type`. */
+        ErrorTypeHeader: components["schemas"]["RequestErrorType"] | string;
         /** @description Sent with model errors; `true` when fal considers the failure transient and the request worth retrying. */
         RetryableHeader: "true" | "false";
         /** @description On a 504, `user` when the `x-fal-request-timeout` the caller set expired (never retry those). */

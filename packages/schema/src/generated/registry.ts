@@ -67,6 +67,20 @@ export const endpoints = {
 /** The spec's servers: fal's queue host and its synchronous host. */
 export const QUEUE_BASE_URL = "https://queue.fal.run";
 export const SYNC_BASE_URL = "https://fal.run";
+/** fal's REST host, where uploads are initiated (spec/storage.yaml). */
+export const STORAGE_BASE_URL = "https://rest.fal.ai";
+
+/**
+ * The upload paths on the REST host, and the sizes fal's client uses: files larger than
+ * `multipartThresholdBytes` go in parts of `partBytes` (spec/storage.yaml).
+ */
+export const STORAGE_UPLOAD = {
+  "initiatePath": "/storage/upload/initiate",
+  "initiateMultipartPath": "/storage/upload/initiate-multipart",
+  "storageType": "fal-cdn-v3",
+  "multipartThresholdBytes": 94371840,
+  "partBytes": 10485760
+} as const;
 
 export const ASPECT_RATIOS = [
   "21:9",

@@ -215,6 +215,11 @@ export interface components {
             /** @description The prompt used (rewritten when `enhance_prompt` was set). */
             prompt: string;
         };
+        /**
+         * @description The `error_type` values fal documents for infrastructure errors, with their usual status.
+         * @enum {string}
+         */
+        RequestErrorType: "request_timeout" | "startup_timeout" | "runner_scheduling_failure" | "runner_connection_timeout" | "runner_disconnected" | "runner_connection_refused" | "runner_connection_error" | "runner_incomplete_response" | "runner_server_error" | "client_disconnected" | "client_cancelled" | "bad_request" | "internal_error";
         /** @description One field error. */
         ValidationErrorItem: {
             /** @description Where the error is, for example `["body", "num_images"]`. */
@@ -233,16 +238,11 @@ export interface components {
         HTTPValidationError: {
             detail: components["schemas"]["ValidationErrorItem"][];
         };
-        /**
-         * @description The `error_type` values fal documents for infrastructure errors, with their usual status.
-         * @enum {string}
-         */
-        RequestErrorType: "request_timeout" | "startup_timeout" | "runner_scheduling_failure" | "runner_connection_timeout" | "runner_disconnected" | "runner_connection_refused" | "runner_connection_error" | "runner_incomplete_response" | "runner_server_error" | "client_disconnected" | "client_cancelled" | "bad_request" | "internal_error";
         /** @description fal's flat error shape, a string `detail` with an optional `error_type` (infrastructure and request errors, some 422s). */
         FlatError: {
             detail: string;
-            /** @description A documented `RequestErrorType`, or another string fal may add. */
-            error_type?: components["schemas"]["RequestErrorType"] | string;
+            /** @description One of the documented `RequestErrorType` values, or another string fal may add. */
+            error_type?: string;
         };
         /**
          * @description Every error body fal sends: the validation shape (`detail` array) or the flat shape (`detail`
@@ -429,8 +429,8 @@ export interface components {
     headers: {
         /** @description The job's request id. */
         RequestIdHeader: string;
-        /** @description fal's machine-readable error type, the same value as the body's `error_type` (see `RequestErrorType`). */
-        ErrorTypeHeader: string;
+        /** @description fal's machine-readable error type, the same value as the body's `error_type`. */
+        ErrorTypeHeader: components["schemas"]["RequestErrorType"] | string;
         /** @description Sent with model errors; `true` when fal considers the failure transient and the request worth retrying. */
         RetryableHeader: "true" | "false";
         /** @description Seconds to wait before retrying. */
