@@ -2,10 +2,11 @@
 /**
  * kontext-mock — serve the simulator on loopback for clients in other processes.
  *   kontext-mock --port 4010 [--host 127.0.0.1] [--latency ms] [--fail-rate p] [--step ms] [--auth any]
+ *                [--validate-at submit|result] [--concurrency-limit n] [--cors localhost|*|off]
  */
 import { parseArgs } from "node:util";
 import type { FaultRule } from "./faults.js";
-import { startMockServer } from "./server.js";
+import { type MockCors, startMockServer } from "./server.js";
 
 const USAGE = `Usage: kontext-mock [options]
 
@@ -17,18 +18,22 @@ const USAGE = `Usage: kontext-mock [options]
   --queue-steps <n> steps a job waits IN_QUEUE (default 2)
   --progress-steps <n> steps a job runs IN_PROGRESS (default 3)
   --auth <mode>     "required" (default) or "any"
+  --validate-at <when> "result" (default, like fal: any JSON is queued, the result is the 422)
+                    or "submit" (the 422 at submit, as some gateways do)
+  --concurrency-limit <n> jobs that may run at once (fal's account limit; the rest wait IN_QUEUE)
+  --cors <who>      browser origins answered: "localhost" (default), "*" (any) or "off"
   --seed <n>        seed for request ids and fault dice
   -h, --help        show this help
 `;
 
 function number(name: string, value: string | undefined, min = 0, max = Number.POSITIVE_INFINITY): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
     process.stderr.write(`kontext-mock: --${name} must be a number between ${min} and ${max} (got ${value})\n`);
     process.exit(2);
   }
-  return n;
+  return parsed;
 }
 
 async function main() {
@@ -44,6 +49,9 @@ async function main() {
         "queue-steps": { type: "string" },
         "progress-steps": { type: "string" },
         auth: { type: "string", default: "required" },
+        "validate-at": { type: "string", default: "result" },
+        "concurrency-limit": { type: "string" },
+        cors: { type: "string", default: "localhost" },
         seed: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -63,6 +71,22 @@ async function main() {
     process.stderr.write(`kontext-mock: --auth must be "required" or "any" (got ${auth})\n`);
     process.exit(2);
   }
+  const validateAt = str("validate-at");
+  if (validateAt !== "result" && validateAt !== "submit") {
+    process.stderr.write(`kontext-mock: --validate-at must be "result" or "submit" (got ${validateAt})\n`);
+    process.exit(2);
+  }
+  const corsFlag = str("cors");
+  if (corsFlag !== "localhost" && corsFlag !== "*" && corsFlag !== "off") {
+    process.stderr.write(`kontext-mock: --cors must be "localhost", "*" or "off" (got ${corsFlag})\n`);
+    process.exit(2);
+  }
+  const cors: MockCors = corsFlag === "off" ? false : corsFlag;
+  const concurrency = number("concurrency-limit", str("concurrency-limit"), 1);
+  if (concurrency !== undefined && !Number.isInteger(concurrency)) {
+    process.stderr.write(`kontext-mock: --concurrency-limit must be a whole number (got ${concurrency})\n`);
+    process.exit(2);
+  }
   const faults: FaultRule[] = [];
   const latency = number("latency", str("latency"));
   if (latency) faults.push({ kind: "latency", ms: latency });
@@ -75,6 +99,9 @@ async function main() {
     port: number("port", str("port"), 0, 65535),
     host: str("host"),
     auth,
+    validateAt,
+    cors,
+    ...(concurrency === undefined ? {} : { concurrencyLimit: concurrency }),
     faults,
     seed: number("seed", str("seed")),
     timeline: {
@@ -84,7 +111,7 @@ async function main() {
     },
   });
   process.stdout.write(
-    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n  webhook keys (JWKS): ${server.url}/.well-known/jwks.json\n`,
+    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n  webhook keys (JWKS): ${server.url}/.well-known/jwks.json\n  input validated at: ${validateAt}\n`,
   );
   const stop = () => {
     void server.close().then(() => process.exit(0));

@@ -158,10 +158,10 @@ async function serve(
   const body = req.method === "GET" || req.method === "HEAD" ? { ok: true as const } : await readBody(req, maxBodyBytes);
   if (!body.ok) {
     // The same 413 the handler gives a body over its cap, answered before the mock sees (or records) it.
-    res.setHeader("connection", "close");
+    // The rest of the body is drained and dropped (never kept), so the client, still sending, gets to
+    // read the answer instead of a reset; a sender that goes on past four times the cap is cut off.
+    discardRest(req, maxBodyBytes * 4);
     await send(req, res, bodyTooLargeResponse(maxBodyBytes), cors);
-    // The rest of the body is never read or kept; the connection closes once the answer is out.
-    req.resume();
     return;
   }
   const abort = new AbortController();
@@ -261,6 +261,16 @@ function toRequest(req: IncomingMessage, url: URL, body: Buffer | undefined, sig
 }
 
 type BodyRead = { ok: true; bytes?: Buffer } | { ok: false; bytes: number };
+
+/** Reads and drops what is left of a refused body; destroys the connection past `limit` more bytes. */
+function discardRest(req: IncomingMessage, limit: number): void {
+  let dropped = 0;
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > limit) req.socket.destroy();
+  });
+  req.resume();
+}
 
 /**
  * Reads a request body up to `maxBytes`. A declared `Content-Length` over the cap is refused before
