@@ -22,13 +22,15 @@ export interface RuntimeSpec {
   version: string;
   /** The executable's file name inside the installed package. */
   executable: string;
+  /** Other names it may have: bun's install script moves its binary to `bun/bin/bun.exe`, on every OS. */
+  aliases?: string[];
 }
 
 /** Exact versions: a new one is a deliberate edit here, never a surprise in CI. */
 export const RUNTIMES = {
   node22: { npmPackage: `node-${process.platform}-${process.arch}`, version: "22.23.3", executable: "node" },
   node24: { npmPackage: `node-${process.platform}-${process.arch}`, version: "24.21.0", executable: "node" },
-  bun: { npmPackage: "bun", version: "1.4.5", executable: "bun" },
+  bun: { npmPackage: "bun", version: "1.4.5", executable: "bun", aliases: ["bun.exe"] },
   deno: { npmPackage: "deno", version: "2.9.6", executable: "deno" },
   workerd: { npmPackage: "workerd", version: "1.20261117.1", executable: "workerd" },
 } satisfies Record<string, RuntimeSpec>;
@@ -41,16 +43,17 @@ export function cacheRoot(): string {
 }
 
 /** The real binary (not an npm shim): the first file of that name over 1 MB under node_modules. */
-function findExecutable(dir: string, name: string, depth = 0): string | undefined {
+function findExecutable(dir: string, spec: RuntimeSpec, depth = 0): string | undefined {
   if (depth > 6 || !existsSync(dir)) return undefined;
+  const names = [spec.executable, ...(spec.aliases ?? [])];
   const entries = readdirSync(dir, { withFileTypes: true });
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isFile() && entry.name === name && statSync(path).size > 1_000_000) return path;
+    if (entry.isFile() && names.includes(entry.name) && statSync(path).size > 1_000_000) return path;
   }
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name === ".bin") continue;
-    const found = findExecutable(join(dir, entry.name), name, depth + 1);
+    const found = findExecutable(join(dir, entry.name), spec, depth + 1);
     if (found) return found;
   }
   return undefined;
@@ -60,7 +63,7 @@ function findExecutable(dir: string, name: string, depth = 0): string | undefine
 export async function ensureRuntime(name: RuntimeName, log: (line: string) => void = () => {}): Promise<string> {
   const spec: RuntimeSpec = RUNTIMES[name];
   const home = join(cacheRoot(), `${spec.npmPackage}@${spec.version}`);
-  const cached = findExecutable(join(home, "node_modules"), spec.executable);
+  const cached = findExecutable(join(home, "node_modules"), spec);
   if (cached) return cached;
   mkdirSync(cacheRoot(), { recursive: true });
   const staging = join(cacheRoot(), `.staging-${name}-${process.pid}-${Date.now()}`);
@@ -81,7 +84,7 @@ export async function ensureRuntime(name: RuntimeName, log: (line: string) => vo
       ],
       { maxBuffer: 16 * 1024 * 1024 },
     );
-    if (!findExecutable(join(staging, "node_modules"), spec.executable)) {
+    if (!findExecutable(join(staging, "node_modules"), spec)) {
       throw new Error(
         `${spec.npmPackage}@${spec.version} installed, but no '${spec.executable}' binary for ${process.platform}-${process.arch} came with it`,
       );
@@ -95,7 +98,7 @@ export async function ensureRuntime(name: RuntimeName, log: (line: string) => vo
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  const installed = findExecutable(join(home, "node_modules"), spec.executable);
+  const installed = findExecutable(join(home, "node_modules"), spec);
   if (!installed) throw new Error(`no '${spec.executable}' in ${home}`);
   return installed;
 }

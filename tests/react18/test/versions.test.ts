@@ -12,6 +12,6 @@ it("runs the hooks on React 18", () => {
 
 it("uses the TanStack Query this package pins", async () => {
   const manifest = await import("@tanstack/react-query/package.json", { with: { type: "json" } });
-  expect(manifest.default.version).toBe("5.108.0");
+  expect(manifest.default.version).toBe("5.108.4");
   expect(new QueryClient()).toBeInstanceOf(QueryClient);
 });
