@@ -4,6 +4,7 @@
  */
 import {
   KontextApiError,
+  KontextCancelledError,
   KontextError,
   KontextNetworkError,
   KontextTimeoutError,
@@ -105,6 +106,7 @@ export const isRateLimited = (error: unknown) => error instanceof KontextApiErro
 export function toJobError(error: unknown, stage: "submit" | "follow" | "download"): JobError {
   const message = error instanceof Error ? error.message : String(error);
   if (stage === "download") return { reason: "download_failed", message };
+  if (error instanceof KontextCancelledError) return { reason: "cancelled", message };
   if (error instanceof KontextValidationError) {
     const field = error.issues.find((i) => i.field)?.field;
     const base = { message, ...(error.status ? { status: error.status } : {}), ...(field ? { field } : {}) };

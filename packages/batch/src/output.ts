@@ -44,6 +44,8 @@ export interface ResultLine {
   timings?: JobSummary["timings"];
   files?: string[];
   requests?: number;
+  /** True when an attempt took the job over by its request id (BullMQ mode: its first worker died). */
+  followed?: boolean;
   error?: JobError;
 }
 

@@ -1,1 +1,374 @@
-export {};
+/**
+ * @kontext-sdk/batch/redis — the same jobs on BullMQ, for when one machine is not enough.
+ * `enqueueBatch` puts the checked jobs on a queue (the job id is the BullMQ job id, so enqueueing the
+ * same file twice adds nothing); `startBatchWorker` processes them on any number of machines;
+ * `waitForBatch` gathers the outcomes into `results.jsonl`.
+ *
+ * The journal's rules hold with the BullMQ job's data as the journal: the intent is stored in the
+ * job's data BEFORE the submit, the request id right after the answer. A worker killed mid-job loses
+ * its lock; BullMQ's stalled check hands the job to another worker, whose attempt finds the request id
+ * and follows it (never submitting again), or finds an intent without one and reports it `uncertain`.
+ * BullMQ (and ioredis) are optional peer dependencies, loaded only here, with a dynamic import.
+ */
+import { resolve } from "node:path";
+import type { KontextLiteClient, KontextResult } from "@kontext-sdk/client";
+import type { EndpointId, KontextOutput } from "@kontext-sdk/schema";
+import { clientEngine } from "./engine.js";
+import { BatchError, isConnectionRefused, isRateLimited, type JobError, toJobError } from "./errors.js";
+import { type BatchJob, checkJobs, type InputProblem, numbered, type ReadJobsOptions, readJobsFile } from "./input.js";
+import type { JobSummary } from "./journal.js";
+import type { RequestMeter } from "./meter.js";
+import { type ResultLine, saveImages, writeResults } from "./output.js";
+
+export const DEFAULT_QUEUE = "kontext-batch";
+
+export interface RedisOptions {
+  /** `redis://[user:password@]host:port[/db]`. */
+  redis: string;
+  /** The BullMQ queue name. Default `kontext-batch`; one queue per batch keeps their results apart. */
+  queue?: string;
+}
+
+/** What a BullMQ job carries: the batch job, then the journal fields its attempts write. */
+export interface QueuedJobData {
+  id: string;
+  endpoint: EndpointId;
+  input: Record<string, unknown>;
+  /** Set just before the submit is sent. */
+  intentAt?: number;
+  /** Set as soon as the submit answered: every later attempt follows it. */
+  requestId?: string;
+  submittedAt?: number;
+}
+
+/** A finished job's return value: the summary, plus whether an attempt took over a known request id. */
+export type QueuedJobResult = JobSummary & { followed?: boolean };
+
+type BullMQ = typeof import("bullmq");
+/** The fields of a BullMQ job that the results are read from. */
+interface BullJob {
+  data: QueuedJobData;
+  returnvalue: QueuedJobResult | null;
+  failedReason: string;
+  finishedOn?: number;
+  attemptsMade: number;
+  opts: { attempts?: number };
+}
+
+async function loadBullMQ(): Promise<BullMQ> {
+  try {
+    return await import("bullmq");
+  } catch (error) {
+    throw new BatchError(
+      `--redis needs the optional dependencies bullmq and ioredis: npm i bullmq ioredis (${(error as Error).message})`,
+    );
+  }
+}
+
+const connectionOf = (o: RedisOptions) => ({ url: o.redis, maxRetriesPerRequest: null });
+
+export interface EnqueueOptions extends RedisOptions, ReadJobsOptions {
+  jobs: string | Iterable<unknown>;
+  strict?: boolean;
+  /** Attempts per job for retryable failures (a follow that broke, a download). Default 5. */
+  attempts?: number;
+}
+
+export interface EnqueueResult {
+  queue: string;
+  /** Jobs handed to the queue (a job whose id is already there is left as it is). */
+  jobs: BatchJob[];
+  problems: InputProblem[];
+}
+
+/** Checks every job, then adds them to the queue in one go. */
+export async function enqueueBatch(options: EnqueueOptions): Promise<EnqueueResult> {
+  const read =
+    typeof options.jobs === "string" ? await readJobsFile(options.jobs, options) : checkJobs(numbered(options.jobs), options);
+  if (options.strict && read.problems.length > 0) {
+    throw new BatchError(`${read.problems.length} invalid line(s), nothing enqueued: ${read.problems[0]?.message}`);
+  }
+  const { Queue } = await loadBullMQ();
+  const name = options.queue ?? DEFAULT_QUEUE;
+  const queue = new Queue<QueuedJobData>(name, { connection: connectionOf(options) });
+  try {
+    const opts = {
+      attempts: options.attempts ?? 5,
+      backoff: { type: "exponential", delay: 200 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    };
+    for (let i = 0; i < read.jobs.length; i += 500) {
+      const chunk = read.jobs.slice(i, i + 500);
+      await queue.addBulk(
+        chunk.map((job) => ({
+          name: "kontext",
+          data: { id: job.id, endpoint: job.endpoint, input: job.input as Record<string, unknown> },
+          opts: { ...opts, jobId: job.id },
+        })),
+      );
+    }
+  } finally {
+    await queue.close();
+  }
+  return { queue: name, jobs: read.jobs, problems: read.problems };
+}
+
+export interface WorkerOptions extends RedisOptions {
+  client: KontextLiteClient;
+  /** Where images go (a folder every worker can write, or one per machine). */
+  out: string;
+  /** Jobs this worker runs at once. Default 2. */
+  concurrency?: number;
+  resubmitUncertain?: boolean;
+  meter?: RequestMeter;
+  fetch?: typeof fetch;
+  mode?: "stream" | "poll";
+  pollInterval?: number;
+  /** How long a job's lock lasts without renewal: a dead worker's jobs move on after this. Default 30 s. */
+  lockDuration?: number;
+  /** How often stalled jobs are looked for. Default 30 s (BullMQ's). */
+  stalledInterval?: number;
+  /** Called as jobs end, for progress lines. */
+  onJob?: (event: { id: string; status: "completed" | "failed"; followed?: boolean; error?: JobError }) => void;
+}
+
+export interface BatchWorker {
+  /** Stops taking jobs and waits for the ones in hand. */
+  close(): Promise<void>;
+}
+
+/** Carries a typed failure through BullMQ's `failedReason` (a string). */
+const failure = (error: JobError) => JSON.stringify(error);
+
+/** Starts a worker: it processes jobs until closed. */
+export async function startBatchWorker(options: WorkerOptions): Promise<BatchWorker> {
+  const bullmq = await loadBullMQ();
+  const { Worker, UnrecoverableError, Queue } = bullmq;
+  const name = options.queue ?? DEFAULT_QUEUE;
+  const out = resolve(options.out);
+  const engine = clientEngine(options.client);
+  const follow = { mode: options.mode ?? "poll", ...(options.pollInterval ? { pollInterval: options.pollInterval } : {}) };
+  const queue = new Queue<QueuedJobData>(name, { connection: connectionOf(options) });
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(out, { recursive: true });
+
+  const worker = new Worker<QueuedJobData, QueuedJobResult>(
+    name,
+    async (job) => {
+      const data = job.data;
+      const fail = (error: JobError) => {
+        options.onJob?.({ id: data.id, status: "failed", error });
+        return new UnrecoverableError(failure(error));
+      };
+      let requestId = data.requestId;
+      const followed = Boolean(requestId);
+      let result: KontextResult<EndpointId>;
+      if (!requestId) {
+        if (data.intentAt !== undefined && !options.resubmitUncertain) {
+          throw fail({
+            reason: "uncertain",
+            message:
+              "a worker stopped after sending the submit and before recording its answer: the job may be queued (and billed) at fal",
+          });
+        }
+        await job.updateData({ ...data, intentAt: Date.now() });
+        const handle = engine.start(data.endpoint, data.input as never, follow);
+        try {
+          requestId = await handle.requestId;
+        } catch (error) {
+          if (isRateLimited(error) || isConnectionRefused(error)) {
+            // Nothing was queued: clear the intent and put the job back, pausing the whole queue a moment.
+            await job.updateData({ ...data, intentAt: undefined });
+            if (isRateLimited(error)) {
+              await queue.rateLimit(1_000);
+              throw Worker.RateLimitError();
+            }
+            throw error;
+          }
+          throw fail(toJobError(error, "submit"));
+        }
+        await job.updateData({ ...data, intentAt: data.intentAt ?? Date.now(), requestId, submittedAt: Date.now() });
+        try {
+          result = await handle.result();
+        } catch (error) {
+          throw followFailure(error, fail);
+        }
+      } else {
+        try {
+          result = await engine.follow(data.endpoint, requestId, follow).result();
+        } catch (error) {
+          throw followFailure(error, fail);
+        }
+      }
+      const output = result.data as KontextOutput;
+      // A failed download is retried by BullMQ (attempts): the next attempt follows, it does not submit.
+      const files = await saveImages(out, data.id, output, options.fetch ?? globalThis.fetch);
+      const summary: QueuedJobResult = {
+        requestId,
+        ...(typeof output.seed === "number" ? { seed: output.seed } : {}),
+        files,
+        timings: { ...(data.submittedAt ? { submittedAt: data.submittedAt } : {}), completedAt: Date.now() },
+        ...(options.meter ? { requests: options.meter.count(requestId) } : {}),
+        ...(followed ? { followed } : {}),
+      };
+      options.meter?.forget(requestId);
+      options.onJob?.({ id: data.id, status: "completed", ...(followed ? { followed } : {}) });
+      return summary;
+    },
+    {
+      connection: connectionOf(options),
+      concurrency: options.concurrency ?? 2,
+      lockDuration: options.lockDuration ?? 30_000,
+      stalledInterval: options.stalledInterval ?? 30_000,
+      // A job may outlive several dead workers; it is never resubmitted, so letting it stall again is safe.
+      maxStalledCount: 10,
+    },
+  );
+  // Without a listener an 'error' event would crash the process; connection trouble is retried by ioredis.
+  worker.on("error", () => {});
+  await worker.waitUntilReady();
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+/** Follow failures worth another attempt (the next one follows the same request id) are thrown as is. */
+function followFailure(error: unknown, fail: (e: JobError) => Error): unknown {
+  const typed = toJobError(error, "follow");
+  return typed.reason === "network" || typed.reason === "api_error" || typed.reason === "timeout" ? error : fail(typed);
+}
+
+export interface WaitOptions extends RedisOptions {
+  /** The jobs to wait for (from `enqueueBatch`). */
+  jobs: readonly BatchJob[];
+  /** Where `results.jsonl` is written. */
+  out: string;
+  problems?: readonly InputProblem[];
+  /** How often the queue is read, ms. Default 500. */
+  intervalMs?: number;
+  onProgress?: (counts: { total: number; completed: number; failed: number; active: number; waiting: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface RedisBatchSummary {
+  queue: string;
+  total: number;
+  completed: number;
+  failed: number;
+  byReason: Record<string, number>;
+  uncertain: string[];
+  /** Jobs an attempt took over by request id (their first worker died or their wait failed). */
+  followed: number;
+  images: number;
+  stopped: boolean;
+}
+
+/** Waits until every job has finished (completed, or failed for good), then writes `results.jsonl`. */
+export async function waitForBatch(options: WaitOptions): Promise<RedisBatchSummary> {
+  const { Queue } = await loadBullMQ();
+  const name = options.queue ?? DEFAULT_QUEUE;
+  const queue = new Queue<QueuedJobData, QueuedJobResult>(name, { connection: connectionOf(options) });
+  try {
+    const ids = options.jobs.map((j) => j.id);
+    let finished: Map<string, ResultLine> = new Map();
+    let stopped = false;
+    for (;;) {
+      finished = await readFinished(queue, ids, finished);
+      const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
+      const failed = [...finished.values()].filter((l) => l.status === "failed").length;
+      options.onProgress?.({
+        total: ids.length,
+        completed: finished.size - failed,
+        failed,
+        active: counts.active ?? 0,
+        waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+      });
+      if (finished.size >= ids.length) break;
+      if (options.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+    }
+    const lines = options.jobs.flatMap((job) => {
+      const line = finished.get(job.id);
+      return line ? [{ ...line, endpoint: job.endpoint }] : [];
+    });
+    const problems = options.problems ?? [];
+    const problemLines: ResultLine[] = problems.map((p) => ({
+      id: p.id ?? `line-${p.line}`,
+      status: "failed",
+      error: { reason: "invalid_input", message: p.message, field: p.field, line: p.line },
+    }));
+    await writeResults(resolve(options.out), [...lines, ...problemLines]);
+    const byReason: Record<string, number> = {};
+    for (const l of [...lines, ...problemLines]) if (l.error) byReason[l.error.reason] = (byReason[l.error.reason] ?? 0) + 1;
+    return {
+      queue: name,
+      total: ids.length + problems.length,
+      completed: lines.filter((l) => l.status === "completed").length,
+      failed: lines.filter((l) => l.status === "failed").length + problems.length,
+      byReason,
+      uncertain: lines.filter((l) => l.error?.reason === "uncertain").map((l) => l.id),
+      followed: lines.filter((l) => l.followed).length,
+      images: lines.reduce((n, l) => n + (l.files?.length ?? 0), 0),
+      stopped,
+    };
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Reads the jobs not known to be finished yet, 200 at a time, keeping those that are. */
+async function readFinished(
+  queue: { getJob(id: string): Promise<BullJob | undefined> },
+  ids: readonly string[],
+  known: Map<string, ResultLine>,
+): Promise<Map<string, ResultLine>> {
+  const open = ids.filter((id) => !known.has(id));
+  for (let i = 0; i < open.length; i += 200) {
+    const jobs = await Promise.all(open.slice(i, i + 200).map((id) => queue.getJob(id)));
+    for (const job of jobs) {
+      if (!job) continue;
+      if (job.finishedOn && job.returnvalue && !job.failedReason) {
+        const r = job.returnvalue;
+        known.set(job.data.id, {
+          id: job.data.id,
+          status: "completed",
+          requestId: r.requestId,
+          ...(r.seed !== undefined ? { seed: r.seed } : {}),
+          timings: r.timings,
+          files: r.files,
+          ...(r.requests !== undefined ? { requests: r.requests } : {}),
+          ...(r.followed ? { followed: true } : {}),
+        });
+      } else if (
+        job.finishedOn &&
+        job.failedReason &&
+        (job.attemptsMade >= (job.opts.attempts ?? 1) || isTyped(job.failedReason))
+      ) {
+        known.set(job.data.id, {
+          id: job.data.id,
+          status: "failed",
+          ...(job.data.requestId ? { requestId: job.data.requestId } : {}),
+          error: parseFailure(job.failedReason),
+        });
+      }
+    }
+  }
+  return known;
+}
+
+const isTyped = (reason: string) => reason.startsWith("{");
+
+function parseFailure(reason: string): JobError {
+  try {
+    const parsed = JSON.parse(reason) as JobError;
+    if (parsed && typeof parsed.reason === "string") return parsed;
+  } catch {}
+  return { reason: "api_error", message: reason };
+}
