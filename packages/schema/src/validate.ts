@@ -109,7 +109,16 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
 function toIssues(errors: readonly CompiledValidatorError[], root: unknown): ValidationIssue[] {
   // oneOf/anyOf/allOf summaries and `if` branches repeat what their sub-errors already say.
   const relevant = errors.filter((e) => !["oneOf", "anyOf", "allOf", "if", "not"].includes(e.keyword));
-  const typeFailed = new Set(relevant.filter((e) => e.keyword === "type").map((e) => e.instancePath));
+  // A value that fits no branch of an anyOf (`detail` is an array or a string) fails one type per
+  // branch; the issue names them all ("must be an array or a string").
+  const typesAt = new Map<string, string[]>();
+  for (const e of relevant) {
+    if (e.keyword !== "type") continue;
+    const types = typesAt.get(e.instancePath) ?? [];
+    for (const type of String(e.params.type).split(",")) if (!types.includes(type)) types.push(type);
+    typesAt.set(e.instancePath, types);
+  }
+  const typeFailed = new Set(typesAt.keys());
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const e of relevant.length ? relevant : errors) {
@@ -125,7 +134,8 @@ function toIssues(errors: readonly CompiledValidatorError[], root: unknown): Val
     seen.add(key);
     const value = child === undefined || e.keyword !== "required" ? at(root, path) : undefined;
     const field = fieldName(path);
-    issues.push({ path, field, value, rule: e.keyword, message: `${field || "value"} ${describe(e, value)}` });
+    const error = e.keyword === "type" ? { ...e, params: { ...e.params, type: typesAt.get(e.instancePath)?.join(",") } } : e;
+    issues.push({ path, field, value, rule: e.keyword, message: `${field || "value"} ${describe(error, value)}` });
   }
   return issues;
 }

@@ -9,10 +9,20 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ASPECT_RATIOS, type EndpointKind, endpoints, OUTPUT_FORMATS, SAFETY_TOLERANCES, validateInput } from "../src/index.js";
+import {
+  ASPECT_RATIOS,
+  type EndpointKind,
+  endpoints,
+  OUTPUT_FORMATS,
+  SAFETY_TOLERANCES,
+  type ValidatedSchemaName,
+  validateInput,
+  validateSchema,
+} from "../src/index.js";
 
 const RUNS = 10_000;
 const spec = JSON.parse(readFileSync(new URL("../openapi.json", import.meta.url), "utf8"));
+const storageSpec = JSON.parse(readFileSync(new URL("../storage.json", import.meta.url), "utf8"));
 
 /** The format definitions scripts/generate.ts compiles into the validators (checked against that file below). */
 const FORMATS = {
@@ -25,8 +35,10 @@ function oracle() {
   addFormats(ajv);
   for (const [name, re] of Object.entries(FORMATS)) ajv.addFormat(name, re);
   ajv.addSchema({ $id: "kontext", components: spec.components });
+  ajv.addSchema({ $id: "kontext-storage", components: storageSpec.components });
   return (schema: string) => {
-    const validate = ajv.getSchema(`kontext#/components/schemas/${schema}`);
+    const id = storageSpec.components.schemas[schema] && !spec.components.schemas[schema] ? "kontext-storage" : "kontext";
+    const validate = ajv.getSchema(`${id}#/components/schemas/${schema}`);
     if (!validate) throw new Error(`oracle: no schema ${schema}`);
     return (value: unknown) => validate(value) as boolean;
   };
@@ -185,4 +197,92 @@ describe("compiled validators agree with Ajv on the bundled spec", () => {
       // an agreement check, not a timing one.
     }, 120_000);
   }
+});
+
+// ---- response bodies ----------------------------------------------------------------------------
+
+/** Real-looking answers to start from: the spec's examples plus the shapes fal documents. */
+const seeds: unknown[] = [
+  ...Object.values<{ value: unknown }>(spec.components.examples).map((example) => example.value),
+  ...Object.values<{ value: unknown }>(storageSpec.components.examples).map((example) => example.value),
+  { status: "NOT_FOUND" },
+  { detail: "Request not found" },
+  { detail: "Request timed out", error_type: "request_timeout" },
+  { status: "COMPLETED", error: null, error_type: null, metrics: { inference_time: null } },
+  { images: [{ url: "u", content_type: null, width: null }], timings: {}, seed: 1, has_nsfw_concepts: [], prompt: "" },
+];
+
+/** Every object or array inside a value, so a mutation can reach any depth. */
+function containers(value: unknown, into: Array<Record<string, unknown> | unknown[]> = []) {
+  if (value && typeof value === "object") {
+    into.push(value as Record<string, unknown>);
+    for (const child of Object.values(value)) containers(child, into);
+  }
+  return into;
+}
+
+const mutation = fc.record({
+  at: fc.nat(),
+  action: fc.constantFrom("delete", "set", "add", "null"),
+  key: fc.constantFrom("detail", "status", "url", "extra", "error_type", "request_id", "width", "loc", "payload"),
+  value: junk,
+});
+
+/** A seed with up to three random edits: a field removed, replaced by junk or null, or a key added. */
+const responseBody = fc.tuple(fc.constantFrom(...seeds), fc.array(mutation, { maxLength: 3 })).map(([seed, edits]) => {
+  const body = structuredClone(seed);
+  for (const edit of edits) {
+    const targets = containers(body);
+    const target = targets[edit.at % Math.max(targets.length, 1)];
+    if (!target) continue;
+    const keys = Object.keys(target);
+    const key = edit.action === "add" || keys.length === 0 ? edit.key : keys[edit.at % keys.length]!;
+    const record = target as Record<string, unknown>;
+    if (edit.action === "delete") delete record[key];
+    // A copy: fast-check hands out the same constant objects ({}, []) again, and editing a shared one
+    // would leak into later runs (or make a cycle).
+    else record[key] = edit.action === "null" ? null : structuredClone(edit.value);
+  }
+  return body;
+});
+
+const RESPONSE_SCHEMAS: ValidatedSchemaName[] = [
+  "SubmitResponse",
+  "QueueStatus",
+  "InQueueStatus",
+  "InProgressStatus",
+  "CompletedStatus",
+  "KontextOutput",
+  "CancelResponse",
+  "CancelRefusal",
+  "HTTPValidationError",
+  "FlatError",
+  "ErrorBody",
+  "WebhookPayload",
+  "InitiateUploadResponse",
+  "UploadedPart",
+];
+
+describe("compiled response validators agree with Ajv on the bundled spec", () => {
+  it.each(RESPONSE_SCHEMAS)(
+    "%s: 2,000 mutated answers",
+    (name) => {
+      const reference = compile(name);
+      let accepted = 0;
+      fc.assert(
+        fc.property(responseBody, (body) => {
+          const expected = reference(body);
+          const result = validateSchema(name, body);
+          expect(result.ok).toBe(expected);
+          if (result.ok) accepted++;
+          else expect(result.issues.length).toBeGreaterThan(0);
+        }),
+        { numRuns: 2_000 },
+      );
+      // Both sides must be exercised for the agreement to mean something.
+      expect(accepted).toBeGreaterThan(0);
+      expect(accepted).toBeLessThan(2_000);
+    },
+    120_000,
+  );
 });
