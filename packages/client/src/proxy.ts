@@ -3,10 +3,21 @@
  * endpoints without ever holding the key, forwarding only what the spec allows.
  * Guide: docs/proxy-and-webhooks.md.
  */
-export { type AuthorizeRequest, isSameOriginRequest, type SameOriginOptions, sameOrigin } from "./proxy/authorize.js";
+export type { AllowedHosts } from "./proxy/allowed-hosts.js";
+export {
+  type AuthorizeRequest,
+  isSameOriginRequest,
+  type SameOriginOptions,
+  type SameOriginRefusal,
+  sameOrigin,
+  sameOriginRefusal,
+} from "./proxy/authorize.js";
 export {
   createKontextProxy,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RUN_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
   type KontextProxyHandler,
   type KontextProxyOptions,
   type ProxyTarget,
@@ -14,4 +25,5 @@ export {
 } from "./proxy/create-proxy.js";
 export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./proxy/node-adapter.js";
 export type { Operation as ProxyOperation } from "./proxy/operations.js";
+export type { ProxyRefusalReason } from "./proxy/refusal.js";
 export { type RouteHandlers, toRouteHandlers } from "./proxy/route-handlers.js";

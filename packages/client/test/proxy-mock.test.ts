@@ -224,6 +224,7 @@ describe("against the mock's in-process handler (request log)", () => {
   function setup(options: Partial<KontextProxyOptions> = {}) {
     const mock = createKontextMock({ timeline: TIMELINE, clock: createManualClock() });
     const proxy = createKontextProxy({
+      allowedHosts: ["app.example.com"],
       credentials: KEY,
       target: { queue: "http://mock.test", sync: "http://mock.test/sync" },
       fetch: mock.fetch,

@@ -14,10 +14,12 @@ const PROXY = `${APP}/api/fal/proxy`;
 const QUEUE = "https://queue.fal.run";
 const T2I = "fal-ai/flux-pro/kontext/text-to-image";
 const VALID = { prompt: "a tiger", num_images: 1 };
+// The proxy answers only for host names it was told about (localhost names and IPs aside).
+const HOSTS = { allowedHosts: ["app.example.com"] };
 
 function setup(options: Partial<KontextProxyOptions> = {}) {
   const upstream = fakeUpstream();
-  const proxy = createKontextProxy({ credentials: KEY, fetch: upstream.fetch, ...options });
+  const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: upstream.fetch, ...options });
   return { proxy, calls: upstream.calls };
 }
 
@@ -88,7 +90,13 @@ describe("forwarding the spec's operations (x-fal-target-url)", () => {
 
   it("rewrites URLs on status answers too, and honours publicUrl", async () => {
     const { proxy } = setup({ publicUrl: "https://public.example.com/fal/" });
-    const response = await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status?logs=1` }));
+    // With publicUrl set, Origin is judged against it (never against the request's own Host).
+    const response = await proxy(
+      browser(PROXY, {
+        target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status?logs=1`,
+        headers: { origin: "https://public.example.com" },
+      }),
+    );
     expect(response.status).toBe(202);
     const body = await response.json();
     expect(body.status_url).toBe(`https://public.example.com/fal/fal-ai/flux-pro/requests/${REQUEST_ID}/status`);
@@ -441,7 +449,7 @@ describe("keeping the key and the browser's secrets where they belong", () => {
         { status: 401, headers: { "x-debug-auth": call.headers.authorization!, "x-fal-error-type": "unauthorized" } },
       ),
     );
-    const proxy = createKontextProxy({ credentials: KEY, fetch: echo.fetch });
+    const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: echo.fetch });
     const responses = [
       await proxy(post(`${QUEUE}/${T2I}`, VALID)),
       await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}` })),
@@ -480,7 +488,7 @@ describe("keeping the key and the browser's secrets where they belong", () => {
     const redirecting = fakeUpstream(
       () => new Response(null, { status: 307, headers: { location: "https://evil.example.com/" } }),
     );
-    const proxy = createKontextProxy({ credentials: KEY, fetch: redirecting.fetch });
+    const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: redirecting.fetch });
     const response = await proxy(post(`${QUEUE}/${T2I}`, VALID));
     expect(response.status).toBe(502);
     expect(response.headers.get("location")).toBeNull();
@@ -505,6 +513,7 @@ describe("keeping the key and the browser's secrets where they belong", () => {
   it("answers 502 when upstream cannot be reached, without details (they go to onError)", async () => {
     const errors: unknown[] = [];
     const proxy = createKontextProxy({
+      ...HOSTS,
       credentials: KEY,
       fetch: async () => {
         throw new TypeError(`fetch failed for Key ${KEY}`);
@@ -550,6 +559,7 @@ describe("cancellation", () => {
   it("passes the caller's abort on to the upstream call", async () => {
     let upstreamSignal: AbortSignal | undefined;
     const proxy = createKontextProxy({
+      ...HOSTS,
       credentials: KEY,
       fetch: async (_input, init) => {
         upstreamSignal = init?.signal ?? undefined;
@@ -664,7 +674,7 @@ describe("the status stream", () => {
     const upstream = fakeUpstream(
       () => new Response(events, { headers: { "content-type": "text/event-stream", "x-fal-request-id": REQUEST_ID } }),
     );
-    const proxy = createKontextProxy({ credentials: KEY, fetch: upstream.fetch });
+    const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: upstream.fetch });
     const response = await proxy(
       browser(PROXY, {
         target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status/stream?logs=1`,
@@ -697,7 +707,7 @@ describe("the status stream", () => {
       },
     });
     const upstream = fakeUpstream(() => new Response(events, { headers: { "content-type": "text/event-stream" } }));
-    const proxy = createKontextProxy({ credentials: KEY, fetch: upstream.fetch });
+    const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: upstream.fetch });
     const response = await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status/stream` }));
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const upstreamUrl = `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status`;

@@ -1,8 +1,17 @@
 /** The options, checked and settled once when the proxy is created. */
 import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
-import { type AuthorizeRequest, sameOrigin } from "./authorize.js";
+import { escapeControl, truncate } from "@kontext-sdk/schema/protocol";
+import { type AllowedHosts, defaultAllowedHosts } from "./allowed-hosts.js";
 import type { HostKind } from "./operations.js";
-import { DEFAULT_MAX_BODY_BYTES, type KontextProxyOptions, type ProxyTarget } from "./options.js";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RUN_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type KontextProxyOptions,
+  type ProxyTarget,
+} from "./options.js";
+import type { ProxyRefusalReason } from "./refusal.js";
 
 /** An upstream base URL, or one a caller may name in `x-fal-target-url`. */
 export interface Base {
@@ -17,7 +26,8 @@ export interface ProxyConfig {
   allowed: ReadonlySet<EndpointId>;
   maxBodyBytes: number;
   authScheme: "Key" | "Bearer";
-  authorize: AuthorizeRequest;
+  allowedHosts: AllowedHosts;
+  timeouts: { upstreamMs: number; runMs: number; streamIdleMs: number };
   fetch: typeof fetch;
   /** The mount path without a trailing slash, when configured. */
   basePath: string | undefined;
@@ -27,6 +37,8 @@ export interface ProxyConfig {
   namedBases: readonly Base[];
   /** Hands an unexpected error to `onError`; a throwing hook is ignored. */
   report: (error: unknown, request: Request) => void;
+  /** Hands a refusal to `onRefused` (or the default first-time warning); a throwing hook is ignored. */
+  refused: (reason: ProxyRefusalReason, request: Request, answer: { status: number }) => void;
 }
 
 export const trimSlash = (text: string) => text.replace(/\/+$/, "");
@@ -39,6 +51,11 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
   }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!(maxBodyBytes >= 0)) throw new TypeError("createKontextProxy: maxBodyBytes must be a non-negative number");
+  const timeouts = {
+    upstreamMs: positive("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS),
+    runMs: positive("runTimeoutMs", options.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS),
+    streamIdleMs: positive("streamIdleTimeoutMs", options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+  };
 
   const target: ProxyTarget =
     options.target === undefined
@@ -60,7 +77,11 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
     allowed,
     maxBodyBytes,
     authScheme: options.authScheme ?? "Key",
-    authorize: options.authorize ?? sameOrigin({ allowedOrigins: options.allowedOrigins ?? [] }),
+    allowedHosts:
+      options.allowedHosts === true
+        ? true
+        : [...(options.allowedHosts ?? []), ...defaultAllowedHosts(options.publicUrl, options.allowedOrigins ?? [])],
+    timeouts,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     basePath: options.basePath === undefined ? undefined : trimSlash(options.basePath),
     queueBase,
@@ -72,7 +93,35 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
         options.onError?.(error, request);
       } catch {}
     },
+    refused: options.onRefused ? quietly(options.onRefused) : warnOncePerReason(),
   };
+}
+
+function quietly(hook: NonNullable<KontextProxyOptions["onRefused"]>): ProxyConfig["refused"] {
+  return (reason, request, answer) => {
+    try {
+      hook(reason, request, answer);
+    } catch {}
+  };
+}
+
+/**
+ * Without `onRefused`, each reason is logged once per proxy: enough for a first set-up to see why it is
+ * refused, and an attacker's flood cannot fill the log. The path is escaped and cut, never the key.
+ */
+function warnOncePerReason(): ProxyConfig["refused"] {
+  const seen = new Set<ProxyRefusalReason>();
+  return (reason, request, answer) => {
+    if (seen.has(reason)) return;
+    seen.add(reason);
+    const where = truncate(escapeControl(`${request.method} ${request.url}`), 160);
+    console.warn(`[kontext proxy] answered ${answer.status} (${reason}) to ${where}; set onRefused to log every refusal`);
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new TypeError(`createKontextProxy: ${name} must be a positive number of milliseconds`);
+  return value;
 }
 
 function toBase(host: HostKind, href: string): Base {

@@ -3,17 +3,20 @@
  * key safe: access policy → routing → operation policy → validation → key → relay. Each step may answer
  * on its own; nothing reaches the secret store or upstream before every check has passed.
  */
-import { applyWebhookPolicy, checkCaller, checkOperation } from "./access.js";
+import { applyWebhookPolicy, checkCaller, checkHost, checkOperation } from "./access.js";
 import { type ProxyConfig, resolveConfig } from "./config.js";
 import type { KontextProxyHandler, KontextProxyOptions } from "./options.js";
-import { fail } from "./refusal.js";
-import { relay, upstreamHeaders } from "./relay.js";
-import { type Route, resolveRoute } from "./routing.js";
+import { refusalReason, refuse } from "./refusal.js";
+import { relayCall } from "./relay.js";
+import { resolveRoute } from "./routing.js";
 import { resolveServerKey } from "./server-key.js";
 import { readInput } from "./validation.js";
 
 export {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RUN_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
   type KontextProxyHandler,
   type KontextProxyOptions,
   type ProxyTarget,
@@ -32,24 +35,31 @@ const METHODS = new Set(["GET", "POST", "PUT"]);
 export function createKontextProxy(options: KontextProxyOptions = {}): KontextProxyHandler {
   const config = resolveConfig(options);
   return async function kontextProxy(request: Request): Promise<Response> {
+    let answer: Response;
     try {
-      return await handle(config, request);
+      answer = await handle(config, request);
     } catch (error) {
       if (request.signal?.aborted) return new Response(null, { status: 499 });
       config.report(error, request);
-      return fail(500, "proxy_internal_error", "the proxy failed to handle the request");
+      answer = refuse(500, "proxy_internal_error", "internal_error", "the proxy failed to handle the request");
     }
+    const reason = refusalReason(answer);
+    if (reason) config.refused(reason, request, { status: answer.status });
+    return answer;
   };
 }
 
 async function handle(config: ProxyConfig, request: Request): Promise<Response> {
   const method = request.method.toUpperCase();
   if (!METHODS.has(method)) {
-    return fail(405, "proxy_operation_not_allowed", `${method} is not an operation of this API`, { allow: "GET, POST, PUT" });
+    return refuse(405, "proxy_operation_not_allowed", "method_not_allowed", `${method} is not an operation of this API`, {
+      allow: "GET, POST, PUT",
+    });
   }
-  const refusedCaller = await checkCaller(config, request);
+  const requestUrl = new URL(request.url);
+  const refusedCaller = checkHost(config, request, requestUrl) ?? (await checkCaller(config, request));
   if (refusedCaller) return refusedCaller;
-  const route = resolveRoute(config, request, new URL(request.url));
+  const route = resolveRoute(config, request, requestUrl);
   if (route instanceof Response) return route;
   const refusedOperation = (await checkOperation(config, route, request)) ?? (await applyWebhookPolicy(config, route, request));
   if (refusedOperation) return refusedOperation;
@@ -63,27 +73,8 @@ async function handle(config: ProxyConfig, request: Request): Promise<Response> 
 
   // Resolved last, so a refused or invalid request never reaches a secret store.
   const credentials = await resolveServerKey(config.options.credentials, request);
-  if (!credentials) return fail(500, "proxy_misconfigured", "the proxy has no credentials configured");
-  return forward(config, request, route, body, credentials);
-}
-
-async function forward(config: ProxyConfig, request: Request, route: Route, body: string | undefined, credentials: string) {
-  let upstreamResponse: Response;
-  try {
-    upstreamResponse = await config.fetch(route.upstream.href, {
-      method: request.method.toUpperCase(),
-      headers: upstreamHeaders(request.headers, route.operation, `${config.authScheme} ${credentials}`),
-      body,
-      signal: request.signal,
-      // A redirect would carry the key to wherever upstream points; fal's API never redirects.
-      redirect: "manual",
-    });
-  } catch (error) {
-    if (request.signal?.aborted) throw error;
-    config.report(error, request);
-    return fail(502, "proxy_upstream_unreachable", "the upstream API could not be reached");
-  }
-  const answer = await relay(upstreamResponse, route.operation, route.mount, credentials);
+  if (!credentials) return refuse(500, "proxy_misconfigured", "no_credentials", "the proxy has no credentials configured");
+  const answer = await relayCall(config, request, route, body, credentials);
   if (route.operation.kind === "submit" && answer.ok) await reportSubmitted(config, answer, request);
   return answer;
 }

@@ -1,3 +1,5 @@
+import { refuse } from "./refusal.js";
+
 // The shapes of node:http's IncomingMessage and ServerResponse that the adapter uses, written out
 // rather than imported: the proxy entry re-exports this module, and edge runtimes (and projects
 // without @types/node) must be able to load it and its types. Express's req/res fit too.
@@ -55,31 +57,53 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response>, 
     });
     let bodyAbandoned = false;
     let response: Response;
+    const url = requestUrl(req, options);
+    if (!url) {
+      // Never handed to the handler: its URL would name another host, and rewritten URLs with it.
+      await writeResponse(
+        refuse(400, "proxy_bad_target", "bad_target", "the request target must be a path on this host"),
+        res,
+        true,
+      );
+      if (!req.complete) dropAfterAnswer(req, res);
+      return;
+    }
     try {
-      const request = toRequest(req, options, abort.signal, () => {
+      const request = toRequest(req, url, abort.signal, () => {
         bodyAbandoned = true;
       });
       response = await handler(request);
     } catch (error) {
       if (next) return next(error);
       if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ detail: "internal error", error_type: "internal_error" }));
+        await writeResponse(
+          refuse(500, "proxy_internal_error", "internal_error", "the proxy failed to handle the request"),
+          res,
+          false,
+        );
       }
       return;
     }
     await writeResponse(response, res, bodyAbandoned || !req.complete);
     // A body the handler refused midway (413) is still in flight; dropping the connection once the
     // answer has been flushed is cheaper than reading the rest of it.
-    if (bodyAbandoned) {
-      if (res.writableFinished) req.destroy();
-      else res.on("finish", () => req.destroy());
-    }
+    if (bodyAbandoned) dropAfterAnswer(req, res);
   };
 }
 
-function toRequest(req: IncomingMessage, options: NodeHandlerOptions, signal: AbortSignal, onAbandon: () => void): Request {
+/** Closes the connection once the answer has been flushed, instead of reading a refused body to its end. */
+function dropAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  if (res.writableFinished) req.destroy();
+  else res.on("finish", () => req.destroy());
+}
+
+/**
+ * The request's absolute URL, or undefined when the request target is not a plain path on this host:
+ * absolute-form (`POST http://evil.example/…`), protocol-relative (`//evil.example/…`, or `/\\evil…`,
+ * which URL parsing also reads as a host) and garbage `Host` values are refused, so the URL the handler
+ * sees, and every URL rewritten from it, names the host the request was sent to.
+ */
+function requestUrl(req: IncomingMessage, options: NodeHandlerOptions): URL | undefined {
   const forwarded = (name: string) => {
     const value = req.headers[name];
     return (Array.isArray(value) ? value[0] : value)?.split(",")[0]?.trim() || undefined;
@@ -89,8 +113,19 @@ function toRequest(req: IncomingMessage, options: NodeHandlerOptions, signal: Ab
   const host = (options.trustProxy && forwarded("x-forwarded-host")) || req.headers.host || "localhost";
   // Express strips its mount path from req.url; originalUrl keeps what the client asked for.
   const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
-  const url = new URL(path, `${protocol}://${host}`);
+  if (!path.startsWith("/") || path.startsWith("//") || path.startsWith("/\\")) return undefined;
+  if (protocol !== "http" && protocol !== "https") return undefined;
+  try {
+    const origin = new URL(`${protocol}://${host}`);
+    if (origin.pathname !== "/" || origin.username || origin.password || origin.search || origin.hash) return undefined;
+    const url = new URL(path, origin);
+    return url.origin === origin.origin ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
+function toRequest(req: IncomingMessage, url: URL, signal: AbortSignal, onAbandon: () => void): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(":")) continue;

@@ -1,14 +1,23 @@
 /** The proxy's options and the few constants callers may want to read. */
-import type { EndpointId } from "@kontext-sdk/schema";
+import { type EndpointId, INPUT_LIMITS } from "@kontext-sdk/schema";
 import { FAL_HEADERS } from "@kontext-sdk/schema/protocol";
+import type { AllowedHosts } from "./allowed-hosts.js";
 import type { AuthorizeRequest } from "./authorize.js";
 import type { Operation } from "./operations.js";
+import type { ProxyRefusalReason } from "./refusal.js";
 
 /** The header fal's clients use to name the real URL when they talk to a proxy. */
 export const TARGET_URL_HEADER = FAL_HEADERS.targetUrl;
 
-/** 20 MiB: room for a few data-URI images (base64 adds a third) on the multi-image endpoints. */
-export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+/** 20 MiB, the spec's bound (`INPUT_LIMITS.maxBodyBytes`, the mock's cap too): room for a few data-URI images. */
+export const DEFAULT_MAX_BODY_BYTES: number = INPUT_LIMITS.maxBodyBytes;
+
+/** 60 s: how long a queue call (submit, status, result, cancel) may take to answer. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/** 5 min: how long a sync run may take to answer (it holds the connection for the whole generation). */
+export const DEFAULT_RUN_TIMEOUT_MS = 300_000;
+/** 2 min: how long a streamed answer (the status stream, a result) may stay silent before it is cut. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
 /** Where the proxy sends requests. `sync: false` (or leaving it out of an object) disables sync runs. */
 export interface ProxyTarget {
@@ -41,8 +50,29 @@ export interface KontextProxyOptions {
    * which refuses requests that carry neither `Origin` nor `Sec-Fetch-Site`. Plug your session check here.
    */
   authorize?: AuthorizeRequest;
-  /** Extra origins the default `authorize` accepts (ignored when you pass your own `authorize`). */
+  /**
+   * Origins the default `authorize` accepts. When this or `publicUrl` is set, `Origin` is compared with
+   * them only, never with the request's own `Host` (ignored when you pass your own `authorize`).
+   */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names the proxy answers for (the `Host` of the request), like Vite's `server.allowedHosts`:
+   * a DNS-rebinding page arrives with its own name as `Host`. `localhost`, `*.localhost` and IP addresses
+   * are always allowed, and so are the hosts of `publicUrl` and `allowedOrigins`; a name starting with a
+   * dot (`.example.com`) allows its subdomains too. `true` turns the check off. Applies with any `authorize`.
+   */
+  allowedHosts?: AllowedHosts;
+  /**
+   * Called whenever the proxy answers on its own (a refusal, or a 5xx of its own) with the reason code
+   * that is also in the answer's body. Default: a `console.warn` the first time each reason occurs.
+   */
+  onRefused?: (reason: ProxyRefusalReason, request: Request, answer: { status: number }) => void;
+  /** How long a queue call may take to answer before the caller gets 504, in ms. Default 60 s. */
+  upstreamTimeoutMs?: number;
+  /** How long a sync run may take to answer before the caller gets 504, in ms. Default 5 min. */
+  runTimeoutMs?: number;
+  /** How long a streamed answer (status stream, result) may stay silent before it is cut, in ms. Default 2 min. */
+  streamIdleTimeoutMs?: number;
   /**
    * A second check once the proxy knows what the request asks for (after `authorize`, before the body is
    * read or upstream called): per-endpoint rules, quotas, or, with `onSubmitted`, letting only the user

@@ -2,8 +2,9 @@
  * URL rewriting: `status_url`, `response_url` and `cancel_url` in submit and status answers, and in the
  * status stream's events, are rebuilt to point at the proxy, so a browser that follows them stays on it.
  */
-import { isSafeRequestId } from "@kontext-sdk/schema/protocol";
+import { isSafeRequestId, redact } from "@kontext-sdk/schema/protocol";
 import { type Operation, queuePath } from "./operations.js";
+import { TextScrubber } from "./scrub.js";
 
 const URL_FIELDS = { status_url: "status", response_url: "result", cancel_url: "cancel" } as const;
 
@@ -33,42 +34,48 @@ export function rewriteUrls(text: string, operation: Operation, mount: string): 
 }
 
 /**
- * Rewrites the URLs inside each `data:` line of the status stream, line by line: every complete line
- * goes out as soon as its newline arrives, so an event is never held back past its own end.
- * A stream that does not look like `\n`-separated server-sent events is passed through untouched.
+ * Rewrites the URLs inside each `data:` line of the status stream, and scrubs the key from every line,
+ * line by line: every complete line goes out as soon as its newline arrives, so an event is never held
+ * back past its own end. A stream that does not look like `\n`-separated server-sent events is passed
+ * through without rewriting, still scrubbed.
  */
 export function rewriteEventUrls(
   operation: Operation,
   mount: string,
   maxLineBytes: number,
+  secrets: readonly string[],
 ): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = "";
-  let passthrough = false;
+  let passthrough: TextScrubber | undefined;
+  const send = (controller: TransformStreamDefaultController<Uint8Array>, text: string) => {
+    if (text) controller.enqueue(encoder.encode(text));
+  };
   return new TransformStream({
     transform(chunk, controller) {
-      if (passthrough) return controller.enqueue(chunk);
-      pending += decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
+      if (passthrough) return send(controller, passthrough.push(text));
+      pending += text;
       const end = pending.lastIndexOf("\n");
       if (end === -1) {
         // No line break yet: a lone-CR stream or a huge line. Stop rewriting rather than hold bytes back.
         if (pending.includes("\r") || pending.length > maxLineBytes) {
-          passthrough = true;
-          controller.enqueue(encoder.encode(pending));
+          passthrough = new TextScrubber(secrets);
+          send(controller, passthrough.push(pending));
           pending = "";
         }
         return;
       }
       const lines = pending.slice(0, end + 1);
       pending = pending.slice(end + 1);
-      controller.enqueue(
-        encoder.encode(lines.replace(/^data:(.*)$/gm, (line, data: string) => rewriteDataLine(line, data, operation, mount))),
-      );
+      const rewritten = lines.replace(/^data:(.*)$/gm, (line, data: string) => rewriteDataLine(line, data, operation, mount));
+      send(controller, redact(rewritten, secrets));
     },
     flush(controller) {
-      const rest = pending + decoder.decode();
-      if (rest) controller.enqueue(encoder.encode(rest));
+      const rest = decoder.decode();
+      if (passthrough) return send(controller, passthrough.push(rest) + passthrough.flush());
+      send(controller, redact(pending + rest, secrets));
     },
   });
 }

@@ -7,7 +7,7 @@ import { FAL_QUERY } from "@kontext-sdk/schema/protocol";
 import { type Base, type ProxyConfig, trimSlash } from "./config.js";
 import { ALL_APP_PATHS, filterQuery, type HostKind, matchOperation, type Operation, queuePath } from "./operations.js";
 import { TARGET_URL_HEADER } from "./options.js";
-import { fail, notAllowed } from "./refusal.js";
+import { notAllowed, refuse } from "./refusal.js";
 
 /** A request the proxy recognised. */
 export interface Route {
@@ -32,9 +32,11 @@ function routeTargetHeader(config: ProxyConfig, request: Request, requestUrl: UR
   try {
     named = new URL(header);
   } catch {
-    return fail(400, "proxy_bad_target", `${TARGET_URL_HEADER} is not an absolute URL`);
+    return refuse(400, "proxy_bad_target", "bad_target", `${TARGET_URL_HEADER} is not an absolute URL`);
   }
-  if (named.username || named.password) return fail(400, "proxy_bad_target", `${TARGET_URL_HEADER} must not carry credentials`);
+  if (named.username || named.password) {
+    return refuse(400, "proxy_bad_target", "bad_target", `${TARGET_URL_HEADER} must not carry credentials`);
+  }
   let hostMatched = false;
   for (const base of config.namedBases) {
     const rest = relativeTo(named, base);
@@ -45,7 +47,14 @@ function routeTargetHeader(config: ProxyConfig, request: Request, requestUrl: UR
     const mount = mountUrl(config, requestUrl, config.basePath ?? trimSlash(requestUrl.pathname));
     return withUpstream(config, operation, base.host, named.searchParams, mount);
   }
-  if (!hostMatched) return fail(403, "proxy_target_not_allowed", `${TARGET_URL_HEADER} names a host this proxy does not serve`);
+  if (!hostMatched) {
+    return refuse(
+      403,
+      "proxy_target_not_allowed",
+      "target_not_allowed",
+      `${TARGET_URL_HEADER} names a host this proxy does not serve`,
+    );
+  }
   return notAllowed(method);
 }
 
@@ -57,7 +66,8 @@ function routeDirectPath(config: ProxyConfig, request: Request, requestUrl: URL)
   let rest = split.rest;
   let host: HostKind = "queue";
   if (rest.startsWith("/sync/")) {
-    if (!config.syncBase) return fail(403, "proxy_operation_not_allowed", "sync runs are not enabled on this proxy");
+    if (!config.syncBase)
+      return refuse(403, "proxy_operation_not_allowed", "sync_disabled", "sync runs are not enabled on this proxy");
     host = "sync";
     rest = rest.slice("/sync".length);
   }
@@ -94,7 +104,7 @@ function withUpstream(
   mount: string,
 ): Route | Response {
   const base = host === "sync" ? config.syncBase : config.queueBase;
-  if (!base) return fail(403, "proxy_operation_not_allowed", "sync runs are not enabled on this proxy");
+  if (!base) return refuse(403, "proxy_operation_not_allowed", "sync_disabled", "sync runs are not enabled on this proxy");
   const path =
     operation.kind === "submit" || operation.kind === "run"
       ? `/${operation.endpoint}`

@@ -12,7 +12,7 @@ import {
   validationErrorResponse,
 } from "@kontext-sdk/schema/protocol";
 import { readLimited } from "./body.js";
-import { fail } from "./refusal.js";
+import { refuse, tagRefusal } from "./refusal.js";
 
 const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\s*(;|$)/i;
 
@@ -21,23 +21,30 @@ export async function readInput(request: Request, endpoint: EndpointId, maxBodyB
   const contentType = request.headers.get("content-type");
   if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
     await request.body?.cancel().catch(() => {});
-    return fail(415, "proxy_unsupported_media_type", "the request body must be application/json");
+    return refuse(415, "proxy_unsupported_media_type", "unsupported_media_type", "the request body must be application/json");
   }
   const read = await readLimited(request, maxBodyBytes);
-  if (!read.ok) return bodyTooLargeResponse(maxBodyBytes);
+  if (!read.ok) return tagRefusal(bodyTooLargeResponse(maxBodyBytes), "body_too_large");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
   } catch {
-    return unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" });
+    return tagRefusal(
+      unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" }),
+      "invalid_json",
+    );
   }
   const parsed = parseJsonBounded(text, INPUT_LIMITS.maxJsonDepth);
-  if (!parsed.ok) return unreadableBodyResponse(parsed);
+  if (!parsed.ok)
+    return tagRefusal(unreadableBodyResponse(parsed), parsed.reason === "too_deep" ? "json_too_deep" : "invalid_json");
   const result = validateInput(endpoint, parsed.value);
   if (!result.ok) {
-    return validationErrorResponse(
-      result.issues.map((issue) => ({ loc: ["body", ...pointerToLoc(issue.path)], msg: issue.message, type: issue.rule })),
-    );
+    const detail = result.issues.map((issue) => ({
+      loc: ["body", ...pointerToLoc(issue.path)],
+      msg: issue.message,
+      type: issue.rule,
+    }));
+    return tagRefusal(validationErrorResponse(detail), "invalid_input");
   }
   // What was validated is what is sent: re-serialising drops duplicate keys and other parser quirks
   // that could make upstream see a different value than the one checked here.

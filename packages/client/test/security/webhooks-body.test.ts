@@ -57,7 +57,11 @@ describe("verifyWebhook reads the body last, through a cap (issue 15 #2)", () =>
     ];
     for (const [headers, reason, extra] of cases) {
       const body = untouchableBody();
-      const result = await verifyWebhook(webhookDelivery(body.stream, headers, streamed), { jwks: { keys: [jwk] }, now, ...extra });
+      const result = await verifyWebhook(webhookDelivery(body.stream, headers, streamed), {
+        jwks: { keys: [jwk] },
+        now,
+        ...extra,
+      });
       expect(result).toMatchObject({ ok: false, reason });
       expect(body.counter.pulls).toBe(0);
     }
