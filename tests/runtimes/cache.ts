@@ -28,6 +28,8 @@ export interface RuntimeSpec {
 
 /** Exact versions: a new one is a deliberate edit here, never a surprise in CI. */
 export const RUNTIMES = {
+  /** The floor of every package's `engines` (>=20.19): proven, not assumed. */
+  "node20.19": { npmPackage: `node-${process.platform}-${process.arch}`, version: "20.19.0", executable: "node" },
   node22: { npmPackage: `node-${process.platform}-${process.arch}`, version: "22.23.3", executable: "node" },
   node24: { npmPackage: `node-${process.platform}-${process.arch}`, version: "24.21.0", executable: "node" },
   bun: { npmPackage: "bun", version: "1.4.5", executable: "bun", aliases: ["bun.exe"] },

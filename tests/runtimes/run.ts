@@ -2,8 +2,8 @@
  * `pnpm test:runtimes` (scripts/test-runtimes.ts): the built packages run a real job end to end on every
  * runtime users run them on, against the mock server started here on loopback.
  *
- * - Node 20 (this machine's), Node 22 and 24, Bun and Deno run entry-server.mjs unbundled, importing the
- *   packages by name.
+ * - Node 20 (this machine's), Node 20.19.0 (the packages' `engines` floor), Node 22 and 24, Bun and Deno run
+ *   entry-server.mjs unbundled, importing the packages by name.
  * - workerd runs entry-worker.mjs (the client in a Worker) next to examples/proxy-worker (the proxy's fetch
  *   handler in a Worker), both bundled by esbuild.
  * - Chromium (playwright-core; CHROMIUM_PATH, else /usr/bin/chromium) runs entry-browser.mjs, bundled.
@@ -145,6 +145,7 @@ interface ServerRuntime {
 
 const SERVER_RUNTIMES: ServerRuntime[] = [
   { name: "node20", args: [] },
+  { name: "node20.19", cache: "node20.19", args: [] },
   { name: "node22", cache: "node22", args: [] },
   { name: "node24", cache: "node24", args: [] },
   { name: "bun", cache: "bun", args: [] },
