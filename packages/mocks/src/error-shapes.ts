@@ -67,6 +67,6 @@ export const FAL_ERROR_SHAPES = {
     body: { detail: "Runner scheduling failure", error_type: "runner_scheduling_failure" },
     headers: { "x-fal-error-type": "runner_scheduling_failure" },
   },
-} as const satisfies Record<string, FalErrorShape>;
+} satisfies Record<string, FalErrorShape>;
 
 export type FalErrorShapeName = keyof typeof FAL_ERROR_SHAPES;

@@ -4,7 +4,7 @@
  */
 import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { cancelResponses, errors, outputs, queueStatuses, webhookPayloads } from "../src/fixtures.js";
+import { cancelResponses, errorResponses, errors, outputs, queueStatuses, webhookPayloads } from "../src/fixtures.js";
 import type { FaultRule } from "../src/index.js";
 import { componentSchema, responseSchemaPointer, schemaAt, setup, specChecker } from "./helpers.js";
 
@@ -24,13 +24,19 @@ const ENDPOINTS = {
 describe("fixtures", () => {
   const cases: [string, string, unknown][] = [
     ["queueStatuses.submitted", "SubmitResponse", queueStatuses.submitted],
-    ...Object.entries(queueStatuses).map(([k, v]) => [`queueStatuses.${k}`, "QueueStatus", v] as [string, string, unknown]),
+    ["queueStatuses.submittedAsDocumented", "SubmitResponse", queueStatuses.submittedAsDocumented],
+    ...Object.entries(queueStatuses)
+      .filter(([k]) => k !== "submittedAsDocumented")
+      .map(([k, v]) => [`queueStatuses.${k}`, "QueueStatus", v] as [string, string, unknown]),
     ...Object.entries(outputs).map(([k, v]) => [`outputs.${k}`, "KontextOutput", v] as [string, string, unknown]),
     ["errors.validation", "HTTPValidationError", errors.validation],
     ["errors.missingPrompt", "HTTPValidationError", errors.missingPrompt],
+    ["errors.modelError", "HTTPValidationError", errors.modelError],
     ...Object.entries(errors)
-      .filter(([k]) => k !== "validation" && k !== "missingPrompt")
+      .filter(([k]) => k !== "validation" && k !== "missingPrompt" && k !== "modelError")
       .map(([k, v]) => [`errors.${k}`, "FlatError", v] as [string, string, unknown]),
+    ...Object.entries(errors).map(([k, v]) => [`errors.${k}`, "ErrorBody", v] as [string, string, unknown]),
+    ...Object.entries(errorResponses).map(([k, v]) => [`errorResponses.${k}`, "ErrorBody", v.body] as [string, string, unknown]),
     ...Object.entries(webhookPayloads).map(
       ([k, v]) => [`webhookPayloads.${k}`, "WebhookPayload", v] as [string, string, unknown],
     ),
@@ -48,6 +54,13 @@ describe("fixtures", () => {
       expect(schemaAt("openapi.json", pointer!)(body)).toBe(true);
     },
   );
+
+  it.each(Object.entries(errorResponses))("errorResponses.%s is documented for the result call", (_name, shape) => {
+    // fal's result call "returns the same error the model returned": every shape must be one the spec declares there.
+    const pointer = responseSchemaPointer("openapi.json", "/fal-ai/flux-pro/requests/{request_id}", "get", shape.status);
+    expect(pointer, `status ${shape.status}`).toBeDefined();
+    expect(schemaAt("openapi.json", pointer!)(shape.body)).toBe(true);
+  });
 
   it("the 1×1 sync-mode data URI is a real PNG", () => {
     const bytes = Buffer.from(outputs.syncMode.images[0]!.url.split(",")[1]!, "base64");
@@ -92,6 +105,11 @@ describe("every simulator answer is spec-valid", () => {
       { kind: "fail-at-result", operation: "submit", skip: 8, times: 1 },
       { kind: "fail-at-result", operation: "submit", status: 500, skip: 9, times: 1 },
       { kind: "fail-at-result", operation: "run", skip: 1, times: 1 },
+      // fal's real error shapes, as faults: a locked account, a string-detail 422, an array-detail 500, a user 504.
+      { kind: "status", operation: "submit", shape: "account-locked", skip: 20, times: 1 },
+      { kind: "status", operation: "result", shape: "user-timeout-504", skip: 12, times: 1 },
+      { kind: "fail-at-result", operation: "submit", shape: "string-detail-422", skip: 10, times: 1 },
+      { kind: "fail-at-result", operation: "submit", shape: "model-error-500", skip: 11, times: 1 },
       { kind: "latency", ms: 0 },
     ];
     const t = setup({ faults, webhookFetch: (async () => new Response(null)) as typeof fetch });
