@@ -3,7 +3,8 @@
  * (src/bin.ts) only calls `main` with the process's arguments.
  *
  *   program.ts        commands, flags, help, exit codes (`main`)
- *   commands/         generate|edit|multi (generate.ts), status|result|cancel (queue.ts), mock, contract
+ *   commands/         generate|edit|multi (generate.ts), status|result|cancel (queue.ts), mock, contract,
+ *                     batch run|resume|status|worker (batch.ts, on @kontext-sdk/batch)
  *   inputs.ts         flags → endpoint + input, validation issues → flag names, local images → data URIs
  *   credentials.ts    key, base URL, auth scheme; the embedded mock server when there is no key
  *   progress.ts       live status line on a terminal, plain lines otherwise

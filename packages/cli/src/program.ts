@@ -13,6 +13,7 @@ import {
 } from "@kontext-sdk/schema";
 import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
+import { registerBatchCommand } from "./commands/batch.js";
 import type { CommandContext } from "./commands/context.js";
 import { contractCommand } from "./commands/contract.js";
 import { runImageCommand } from "./commands/generate.js";
@@ -186,6 +187,8 @@ Exit codes: 0 done, 1 the job, network or API failed, 2 bad command line (nothin
     .option("--junit <file>", "also write a JUnit XML report")
     .option("--allow-foreign-urls", "accept status/response/cancel URLs on another origin (gateways that return fal's own URLs)")
     .action(async (flags, cmd: Command) => runner(cmd, (ctx) => contractCommand(ctx, flags)));
+
+  registerBatchCommand(program, runner);
 
   return program;
 }

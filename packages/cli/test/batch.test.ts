@@ -1,0 +1,127 @@
+/**
+ * `kontext batch run|resume|status`, run as a user does: the built bin, no key (the embedded mock),
+ * a small JSONL file with one bad line.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { run, tempDir } from "./helpers.js";
+
+const ENDPOINT = "fal-ai/flux-pro/kontext/text-to-image";
+
+let dir: { path: string; remove(): Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+/** Four good jobs and, on line 3, one with num_images out of range. */
+async function writeJobs(): Promise<string> {
+  const line = (id: string, input: Record<string, unknown>) => JSON.stringify({ id, endpoint: ENDPOINT, input });
+  const lines = [
+    line("fox-1", { prompt: "a red fox", seed: 1 }),
+    line("fox-2", { prompt: "a red fox in the snow", seed: 2 }),
+    line("too-many", { prompt: "four is the most", num_images: 7 }),
+    line("fox-3", { prompt: "a red fox reading", seed: 3 }),
+    line("fox-4", { prompt: "a red fox asleep", seed: 4 }),
+  ];
+  const path = join(dir.path, "jobs.jsonl");
+  await writeFile(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+const results = async (out: string) =>
+  (await readFile(join(out, "results.jsonl"), "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          id: string;
+          status: string;
+          requestId?: string;
+          files?: string[];
+          error?: { reason: string; line?: number; field?: string };
+        },
+    );
+
+describe("kontext batch", () => {
+  it("runs the good lines on the embedded mock, reports the bad one by line and field, and resumes nothing twice", async () => {
+    await writeJobs();
+    const ran = await run(["batch", "run", "jobs.jsonl", "--out", "out", "--json"], { cwd: dir.path });
+    // One job failed (the bad line), so the exit code says so.
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(ran.stderr).toMatch(/No FAL_KEY set/);
+    const summary = JSON.parse(ran.stdout);
+    expect(summary).toMatchObject({
+      total: 5,
+      completed: 4,
+      failed: 1,
+      byReason: { invalid_input: 1 },
+      submitted: 4,
+      uncertain: [],
+    });
+    expect(summary.requests.perJob).toBeGreaterThan(1);
+
+    const out = join(dir.path, "out");
+    const lines = await results(out);
+    expect(lines.map((l) => [l.id, l.status])).toEqual([
+      ["fox-1", "completed"],
+      ["fox-2", "completed"],
+      ["fox-3", "completed"],
+      ["fox-4", "completed"],
+      ["too-many", "failed"],
+    ]);
+    expect(lines[4]!.error).toMatchObject({ reason: "invalid_input", line: 3, field: "input.num_images" });
+    const files = await readdir(out);
+    for (const id of ["fox-1", "fox-2", "fox-3", "fox-4"]) expect(files.some((f) => f.startsWith(`${id}-0.`))).toBe(true);
+
+    const status = await run(["batch", "status", "out", "--json"], { cwd: dir.path });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      completed: 4,
+      failed: 1,
+      pending: 0,
+      submitted: 0,
+      uncertain: 0,
+      images: 4,
+    });
+
+    const resumed = await run(["batch", "resume", "out", "--json"], { cwd: dir.path });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ skipped: 4, submitted: 0, followed: 0, completed: 4 });
+  });
+
+  it("sends nothing with --strict when a line is bad, naming the line", async () => {
+    await writeJobs();
+    const ran = await run(["batch", "run", "jobs.jsonl", "--out", "out", "--strict"], { cwd: dir.path });
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/line 3: .*num_images/);
+    expect(existsSync(join(dir.path, "out", "batch.json"))).toBe(false);
+  });
+
+  it("refuses to start a second batch in a folder that holds one", async () => {
+    await writeJobs();
+    await run(["batch", "run", "jobs.jsonl", "--out", "out", "--json"], { cwd: dir.path });
+    const again = await run(["batch", "run", "jobs.jsonl", "--out", "out"], { cwd: dir.path });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a batch/);
+  });
+
+  it("completes jobs from the mock's signed webhook deliveries with --webhook-listen", async () => {
+    await writeJobs();
+    const ran = await run(
+      ["batch", "run", "jobs.jsonl", "--out", "out", "--webhook-listen", "0", "--late-after", "120", "--json"],
+      {
+        cwd: dir.path,
+      },
+    );
+    const summary = JSON.parse(ran.stdout);
+    expect(summary.completed).toBe(4);
+    // Every job was completed by a verified delivery; none needed the sweep's polling.
+    expect(summary.webhooks).toEqual({ delivered: 4, refused: 0, swept: 0 });
+    expect(summary.requests.perJob).toBe(1);
+  });
+});
