@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { defineConfig } from "tsup";
 
@@ -16,7 +16,23 @@ function strip(value: unknown): unknown {
   );
 }
 
+const WORKFLOWS = new URL("../../spec/workflows.arazzo.yaml", import.meta.url);
+
+/**
+ * Ships the Arazzo workflows (spec/workflows.arazzo.yaml) in dist/, next to the bundled queue spec they
+ * describe, so `kontext contract --arazzo` (or anyone with the package) can hand both to `redocly respect`.
+ * The repository's file points at the YAML spec beside it; the shipped copy points at the bundled JSON.
+ */
+async function shipWorkflows(): Promise<void> {
+  const source = await readFile(WORKFLOWS, "utf8");
+  const shipped = source.replace("url: ./openapi.yaml", "url: ./openapi.json");
+  if (shipped === source) throw new Error("spec/workflows.arazzo.yaml no longer names ./openapi.yaml as its source");
+  await writeFile("dist/workflows.arazzo.yaml", shipped);
+  await copyFile(require.resolve("@kontext-sdk/schema/openapi.json"), "dist/openapi.json");
+}
+
 export default defineConfig({
+  onSuccess: shipWorkflows,
   entry: ["src/index.ts"],
   format: ["esm"],
   dts: true,

@@ -186,6 +186,7 @@ Exit codes: 0 done, 1 the job, network or API failed, 2 bad command line (nothin
     .option("--max-images <n>", "upper bound on the images the run may request (they cost money on a paid API)")
     .option("--junit <file>", "also write a JUnit XML report")
     .option("--allow-foreign-urls", "accept status/response/cancel URLs on another origin (gateways that return fal's own URLs)")
+    .option("--arazzo", "run the Arazzo workflows with redocly respect instead (needs @redocly/cli installed)")
     .action(async (flags, cmd: Command) => runner(cmd, (ctx) => contractCommand(ctx, flags)));
 
   registerBatchCommand(program, runner);

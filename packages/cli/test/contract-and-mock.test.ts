@@ -32,6 +32,14 @@ describe("kontext contract", () => {
     expect((xml.match(/<testcase /g) ?? []).length).toBe(checkLines.length);
   });
 
+  it("--arazzo runs the Arazzo workflows with redocly respect against the embedded mock", async () => {
+    const r = await run(["contract", "--arazzo"], { cwd: dir.path });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain("running the Arazzo workflows against the built-in mock server");
+    expect(r.stdout).toMatch(/Workflows: 7 passed, 7 total/);
+    expect(r.stdout).toContain("refusedInput");
+  }, 120_000);
+
   describe("against a server given with --base-url", () => {
     let server: MockServer;
     beforeEach(async () => {
@@ -101,6 +109,26 @@ describe("kontext contract", () => {
         gateway.closeAllConnections();
         await new Promise((ok) => gateway.close(ok));
       }
+    });
+
+    it("--arazzo exits 1 and names the failing step when the server breaks a workflow", async () => {
+      server.mock.addFault({ kind: "html", operation: "status", status: 502 });
+      const r = await run(["contract", "--arazzo", "--base-url", server.url, "--key", "arazzo-secret-key"], { cwd: dir.path });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/stepId - waitUntilCompleted/);
+      // the key reached the server in the Authorization header, never the output or the command line
+      expect(r.stdout + r.stderr).not.toContain("arazzo-secret-key");
+      expect(server.mock.requests.some((q) => q.operation === "submit")).toBe(true);
+    }, 120_000);
+
+    it("--arazzo refuses the TypeScript runner's flags and a budget below the workflows' images", async () => {
+      const mixed = await run(["contract", "--arazzo", "--base-url", server.url, "--junit", "x.xml"], { cwd: dir.path });
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toContain("--junit belong to the TypeScript runner");
+      const poor = await run(["contract", "--arazzo", "--base-url", server.url, "--max-images", "2"], { cwd: dir.path });
+      expect(poor.code).toBe(2);
+      expect(poor.stderr).toContain("request 6 images");
+      expect(server.mock.requests).toHaveLength(0);
     });
 
     it("rejects unknown endpoints as a usage error", async () => {
