@@ -158,4 +158,35 @@ describe("kontext mock", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--port must be a whole number");
   });
+
+  it("--validate-at: fal's timing by default (queued, the result is the 422), or the 422 at submit", async () => {
+    const submitInvalid = async (url: string) =>
+      fetch(`${url}/fal-ai/flux-pro/kontext/text-to-image`, {
+        method: "POST",
+        headers: { authorization: "Key k", "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "a fox", num_images: 9 }),
+      });
+    for (const [args, expected] of [
+      [[], 200],
+      [["--validate-at", "submit"], 422],
+    ] as const) {
+      const mock = start(["mock", "--port", "0", ...args], { cwd: dir.path });
+      try {
+        const url = (await mock.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/)).split(" ").at(-1)!;
+        const answer = await submitInvalid(url);
+        expect(answer.status).toBe(expected);
+        if (expected === 422) expect((await answer.json()).detail[0].loc).toEqual(["body", "num_images"]);
+      } finally {
+        mock.process.kill("SIGINT");
+        await mock.exit;
+      }
+    }
+  });
+
+  it("a bad --validate-at or --concurrency-limit is a usage error", async () => {
+    const when = await run(["mock", "--validate-at", "later"], { cwd: dir.path });
+    expect([when.code, when.stderr]).toEqual([2, expect.stringContaining('--validate-at must be "result" or "submit"')]);
+    const limit = await run(["mock", "--concurrency-limit", "0"], { cwd: dir.path });
+    expect([limit.code, limit.stderr]).toEqual([2, expect.stringContaining("--concurrency-limit must be a whole number from 1")]);
+  });
 });
