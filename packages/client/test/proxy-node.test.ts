@@ -49,9 +49,12 @@ describe("toNodeHandler", () => {
     const plain = toNodeHandler(createKontextProxy({ credentials: KEY, fetch: upstream.fetch }));
     const plainUrl = await serve((req, res) => void plain(req, res));
     expect((await fetch(`${plainUrl}${path}`, { headers })).status).toBe(403);
-    const trusting = toNodeHandler(createKontextProxy({ allowedHosts: ["app.example.com"], credentials: KEY, fetch: upstream.fetch }), {
-      trustProxy: true,
-    });
+    const trusting = toNodeHandler(
+      createKontextProxy({ allowedHosts: ["app.example.com"], credentials: KEY, fetch: upstream.fetch }),
+      {
+        trustProxy: true,
+      },
+    );
     const trustingUrl = await serve((req, res) => void trusting(req, res));
     const response = await fetch(`${trustingUrl}${path}`, { headers });
     expect(response.status).toBe(200);
