@@ -92,10 +92,18 @@ describe("redocly respect spec/workflows.arazzo.yaml", () => {
 
   it("passes with a Bearer token against a mock that validates at submit, ending the refused input there", async () => {
     const server = await mockServer({ validateAt: "submit" });
-    const run = await respect(server.url, ["--input", "authScheme=Bearer", "--workflow", "refusedInput", "--workflow", "textToImage"]);
+    const run = await respect(server.url, [
+      "--input",
+      "authScheme=Bearer",
+      "--workflow",
+      "refusedInput",
+      "--workflow",
+      "textToImage",
+    ]);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/Workflows: 2 passed, 2 total/);
     expect(server.mock.requests.filter((request) => request.operation === "submit")).toHaveLength(2);
+    expect(new Set(server.mock.requests.map((request) => request.headers.authorization))).toEqual(new Set(["Bearer [redacted]"]));
     // only the text-to-image job was followed: the refused input ended at its submit
     expect(server.mock.requests.filter((request) => request.operation === "result")).toHaveLength(1);
   }, 180_000);
