@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKontextProxy, toNodeHandler } from "../src/proxy.js";
@@ -58,6 +58,16 @@ describe("toNodeHandler", () => {
     const trustingUrl = await serve((req, res) => void trusting(req, res));
     const response = await fetch(`${trustingUrl}${path}`, { headers });
     expect(response.status).toBe(200);
+    // Behind the reverse proxy, the socket's Host is an internal name; the forwarded host is what counts.
+    const internal = await new Promise<number>((resolve, reject) => {
+      const outgoing = httpRequest(`${trustingUrl}${path}`, { headers: { ...headers, host: "app-service:3000" } }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode ?? 0);
+      });
+      outgoing.on("error", reject);
+      outgoing.end();
+    });
+    expect(internal).toBe(200);
     // Rewritten URLs use the public origin too.
     const submit = await fetch(`${trustingUrl}/api/fal/proxy/${T2I}`, {
       method: "POST",

@@ -129,9 +129,12 @@ function toRequest(req: IncomingMessage, url: URL, signal: AbortSignal, onAbando
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(":")) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
+  // The host the URL was built from (the forwarded one behind a trusted reverse proxy, whose own Host is
+  // an internal name): the proxy's host check reads both, and they must agree.
+  if (headers.has("host")) headers.set("host", url.host);
 
   const method = (req.method ?? "GET").toUpperCase();
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal };

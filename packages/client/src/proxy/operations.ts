@@ -1,5 +1,5 @@
 import { type EndpointId, endpoints } from "@kontext-sdk/schema";
-import { isSafeRequestId, parseRequestPath, type RequestOperation, requestPath } from "@kontext-sdk/schema/protocol";
+import { parseRequestPath } from "@kontext-sdk/schema/protocol";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
@@ -15,8 +15,6 @@ export type OperationKind = Operation["kind"];
 
 /** Which host an operation belongs to: fal's queue host or its synchronous host. */
 export type HostKind = "queue" | "sync";
-
-export { isSafeRequestId };
 
 /** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
 export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((e) => e.appPath))].sort(
@@ -59,11 +57,6 @@ export function allowedAppPaths(allowed: ReadonlySet<EndpointId>): string[] {
     appPathCache.set(allowed, paths);
   }
   return paths;
-}
-
-/** The path of a queue operation on `appPath`, as the spec writes it. */
-export function queuePath(appPath: string, requestId: string, kind: RequestOperation): string {
-  return requestPath(appPath, requestId, kind);
 }
 
 /**

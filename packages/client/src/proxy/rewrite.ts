@@ -2,8 +2,8 @@
  * URL rewriting: `status_url`, `response_url` and `cancel_url` in submit and status answers, and in the
  * status stream's events, are rebuilt to point at the proxy, so a browser that follows them stays on it.
  */
-import { isSafeRequestId, redact } from "@kontext-sdk/schema/protocol";
-import { type Operation, queuePath } from "./operations.js";
+import { isSafeRequestId, redact, requestPath } from "@kontext-sdk/schema/protocol";
+import type { Operation } from "./operations.js";
 import { TextScrubber } from "./scrub.js";
 
 const URL_FIELDS = { status_url: "status", response_url: "result", cancel_url: "cancel" } as const;
@@ -28,7 +28,7 @@ export function rewriteUrls(text: string, operation: Operation, mount: string): 
   for (const [field, kind] of Object.entries(URL_FIELDS)) {
     if (!(field in record)) continue;
     if (requestId === undefined) delete record[field];
-    else record[field] = `${mount}${queuePath(operation.appPath, requestId, kind)}`;
+    else record[field] = `${mount}${requestPath(operation.appPath, requestId, kind)}`;
   }
   return JSON.stringify(record);
 }

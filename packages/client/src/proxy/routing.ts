@@ -3,9 +3,9 @@
  * understood, fal's proxy protocol (`x-fal-target-url`) and direct paths under the mount; both end in
  * the same allowlist of the spec's operations (`matchOperation`).
  */
-import { FAL_QUERY } from "@kontext-sdk/schema/protocol";
+import { FAL_QUERY, joinUrl, requestPath } from "@kontext-sdk/schema/protocol";
 import { type Base, type ProxyConfig, trimSlash } from "./config.js";
-import { ALL_APP_PATHS, filterQuery, type HostKind, matchOperation, type Operation, queuePath } from "./operations.js";
+import { ALL_APP_PATHS, filterQuery, type HostKind, matchOperation, type Operation } from "./operations.js";
 import { TARGET_URL_HEADER } from "./options.js";
 import { notAllowed, refuse } from "./refusal.js";
 
@@ -108,9 +108,9 @@ function withUpstream(
   const path =
     operation.kind === "submit" || operation.kind === "run"
       ? `/${operation.endpoint}`
-      : queuePath(operation.appPath, operation.requestId, operation.kind);
-  const upstream = new URL(base.url.href);
-  upstream.pathname = `${base.path}${path}`;
+      : requestPath(operation.appPath, operation.requestId, operation.kind);
+  // The base may carry a path prefix (gateways, `{mock}/sync`); paths were checked to be plain segments.
+  const upstream = new URL(joinUrl(base.url.href, path));
   upstream.search = filterQuery(operation.kind, query).toString();
   const webhook = operation.kind === "submit" ? query.get(FAL_QUERY.webhook) : null;
   return { operation, upstream, mount, webhook };

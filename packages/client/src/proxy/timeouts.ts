@@ -55,6 +55,8 @@ export function idleTimeout(idleMs: number, onIdle: () => void, signal: AbortSig
         output?.error(new UpstreamTimeout(`upstream was silent for ${idleMs} ms`));
       } catch {}
     }, idleMs);
+    // A stream the browser dropped without an abort signal must not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
   };
   // A browser that goes away aborts the signal: no timer may outlive the stream.
   signal.addEventListener("abort", stop, { once: true });
