@@ -87,6 +87,22 @@ function checkUrl(value: string | undefined, flag: string): string | undefined {
 export interface ConnectOptions {
   /** The command in the embedded-mode notice, as typed (`generate "a red fox"`). */
   example?: string;
+  /**
+   * What the embedded-mode notice says: `images` for commands that make images (they are
+   * placeholders), `lookup` for commands about an existing request id (a fresh mock knows none).
+   */
+  purpose?: "images" | "lookup";
+  /** Told the `host:port` requests go to, so a network error can name it. */
+  connected?: (host: string) => void;
+}
+
+/** The queue host fal's own clients use when nothing else is said. */
+const FAL_QUEUE_URL = "https://queue.fal.run";
+
+/** `host:port` of a URL, the port spelled out even when it is the scheme's default. */
+export function hostAndPort(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || (parsed.protocol === "https:" ? "443" : "80")}`;
 }
 
 /** Opens a connection: a client for the target, after starting the embedded mock when needed. */
@@ -100,16 +116,15 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
       ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
       ...(target.syncBaseUrl ? { syncBaseUrl: target.syncBaseUrl } : {}),
     });
+    options.connected?.(hostAndPort(target.baseUrl ?? FAL_QUEUE_URL));
     return { client, embedded: false, ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}), close: async () => {} };
   }
 
   // Loaded only here: a run with a key never pays for the simulator.
   const { startMockServer } = await import("@kontext-sdk/mocks/server");
   const server = await startMockServer({ port: 0, host: "127.0.0.1" });
-  const example = options.example || 'generate "a red fox reading a newspaper"';
-  io.stderr.write(
-    `No FAL_KEY set: using the built-in mock server at ${server.url}, so the images are placeholders. For real images: FAL_KEY=your-fal-key kontext ${example}\n`,
-  );
+  options.connected?.(hostAndPort(server.url));
+  io.stderr.write(`${embeddedNotice(server.url, options)}\n`);
   const client = createKontextClient({
     credentials: EMBEDDED_KEY,
     authScheme: target.authScheme,
@@ -117,4 +132,17 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
     syncBaseUrl: `${server.url}/sync`,
   });
   return { client, embedded: true, baseUrl: server.url, close: () => server.close() };
+}
+
+/**
+ * The one line that says the embedded mock is in use. Commands that make images say the images are
+ * placeholders and how to get real ones; commands about a request id say why the id is unknown here
+ * (each command starts its own empty mock) and how to keep a mock running between commands.
+ */
+function embeddedNotice(url: string, options: ConnectOptions): string {
+  if (options.purpose === "lookup") {
+    return `No FAL_KEY set: using a built-in mock server at ${url} that starts empty for this command, so it knows no request ids. To follow jobs across commands, run "kontext mock" in another terminal and pass --base-url http://127.0.0.1:4010 --key any to each command.`;
+  }
+  const example = options.example || 'generate "a red fox reading a newspaper"';
+  return `No FAL_KEY set: using the built-in mock server at ${url}, so the images are placeholders. For real images: FAL_KEY=your-fal-key kontext ${example}`;
 }

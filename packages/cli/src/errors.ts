@@ -1,21 +1,27 @@
 /**
- * Exit codes and the one-line descriptions of failures. Every message a person sees about a
- * failure goes through `describeError` and then `redact`, so a credential can never reach a
- * terminal or a CI log even if some layer below put it into an error.
+ * Exit codes and the one-line descriptions of failures. Every message a person sees goes through
+ * `describeError` and then the core's `redact` (in the output streams, see io.ts), so a credential
+ * can never reach a terminal or a CI log even if some layer below put it into an error.
  */
+import { describeErrorBody, KontextError, truncate } from "@kontext-sdk/schema/protocol";
 
 export const EXIT = {
   ok: 0,
   /** The job, the network or the API failed. */
   failure: 1,
-  /** The command line was wrong; nothing was sent. */
+  /** The input was refused: by the CLI before anything was sent, or by fal (a 422, at submit or at the result). */
   usage: 2,
+  /**
+   * `result --no-wait` found the job still queued or running: try again later (sysexits' EX_TEMPFAIL,
+   * so a polling script can tell "not yet" from "failed").
+   */
+  notYet: 75,
   /** Ctrl-C (128 + SIGINT), the shell convention. */
   interrupted: 130,
 } as const;
 
 /** A mistake on the command line. Raised before anything is sent, so exit code 2 means "nothing happened". */
-export class UsageError extends Error {
+export class UsageError extends KontextError {
   override name = "UsageError";
   /** Extra lines after the message (one per validation issue, for example). */
   readonly details: string[];
@@ -26,22 +32,11 @@ export class UsageError extends Error {
 }
 
 /** Raised into a running job when the person pressed Ctrl-C. */
-export class InterruptedError extends Error {
+export class InterruptedError extends KontextError {
   override name = "InterruptedError";
   constructor() {
     super("interrupted");
   }
-}
-
-/** Replaces every occurrence of a secret (and its URL-encoded form) with `***`. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would blank out ordinary words; real keys are long.
-    if (!secret || secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join("***");
-  }
-  return out;
 }
 
 interface ApiErrorLike {
@@ -55,50 +50,74 @@ interface ApiErrorLike {
   cause?: unknown;
 }
 
+/** What the CLI knows about where a failed call went, for messages that name the host. */
+export interface ErrorContext {
+  /** `host:port` of the server the commands talk to (the queue host, the mock, a gateway). */
+  host?: string;
+}
+
 /**
  * One readable line for any failure: HTTP status, fal's error type and the request id when the
  * error carries them, the server's own words otherwise. Errors come from `@kontext-sdk/client`,
  * recognised by their shape so this module stays independent of its class identities.
  */
-export function describeError(error: unknown): string {
-  if (typeof error !== "object" || error === null) return oneLine(String(error));
+export function describeError(error: unknown, context: ErrorContext = {}): string {
+  if (typeof error !== "object" || error === null) return truncate(String(error), MAX_LINE);
   const e = error as ApiErrorLike;
   const parts: string[] = [];
   if (e.name === "KontextTimeoutError") {
     parts.push(`timed out${e.requestId ? ` waiting for request ${e.requestId}` : ""}`);
-  } else if (e.name === "KontextNetworkError") {
-    // The client's transport failure: its message already names the request and the socket error.
-    parts.push(`network error: ${e.message}`);
+  } else if (e.name === "KontextNetworkError" || isNetworkError(e)) {
+    parts.push(networkLine(e, context));
+  } else if (e.name === "KontextValidationError") {
+    // fal's own words per field; the status says whether fal (422) or the client (none) refused it.
+    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message;
+    parts.push(`${e.status ? `the API rejected the input (HTTP ${e.status})` : "invalid input"}: ${detail ?? ""}`);
   } else if (typeof e.status === "number") {
-    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : bodyDetail(e.body) || e.message || "";
-    const head = e.status === 422 ? "the API rejected the input" : "API error";
-    parts.push(`${head}: HTTP ${e.status}${e.errorType ? ` ${e.errorType}` : ""}${detail ? ` - ${detail}` : ""}`);
-  } else if (isNetworkError(e)) {
-    parts.push(`network error: ${networkDetail(e)}`);
+    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message || "";
+    parts.push(`API error: HTTP ${e.status}${e.errorType ? ` ${e.errorType}` : ""}${detail ? ` - ${detail}` : ""}`);
   } else {
     parts.push(e.message || e.name || "unknown error");
   }
   if (e.requestId && e.name !== "KontextTimeoutError") parts.push(`(request ${e.requestId})`);
-  return oneLine(parts.join(" "));
+  return truncate(parts.join(" "), MAX_LINE);
 }
 
-/** fal's error bodies: `{detail: "..."}`, `{detail: [{loc, msg}]}`, or something else entirely. */
-function bodyDetail(body: unknown): string {
-  if (typeof body === "string") return body.trimStart().startsWith("<") ? "" : body;
-  if (typeof body !== "object" || body === null) return "";
-  const b = body as Record<string, unknown>;
-  if (typeof b.detail === "string") return b.detail;
-  if (Array.isArray(b.detail)) {
-    return b.detail
-      .map((item) => {
-        const i = item as { loc?: unknown[]; msg?: string };
-        const loc = Array.isArray(i.loc) ? i.loc.filter((p) => p !== "body").join(".") : "";
-        return loc ? `${loc}: ${i.msg ?? ""}` : (i.msg ?? "");
-      })
-      .join("; ");
+/** Long enough for a few field errors, short enough to stay one line in a CI log. */
+const MAX_LINE = 400;
+
+/**
+ * A transport failure, naming where the CLI tried to go: `network error: cannot reach
+ * 127.0.0.1:4010 (ECONNREFUSED) - POST /fal-ai/flux-pro/kontext/text-to-image`.
+ */
+function networkLine(e: ApiErrorLike, context: ErrorContext): string {
+  const socket = socketOf(e);
+  const code = socket.code ?? /\(([A-Z_]+)\)/.exec(e.message ?? "")?.[1];
+  const host = socket.address ? `${socket.address}${socket.port ? `:${socket.port}` : ""}` : context.host;
+  // The client's message is `<METHOD> <path>: <reason>`; keep the call, drop undici's "fetch failed".
+  const call = e.name === "KontextNetworkError" ? /^(\S+ \S+?):/.exec(e.message ?? "")?.[1] : undefined;
+  const where = host ? `cannot reach ${host}` : "cannot reach the server";
+  const why = code ?? (socket.message || "connection failed");
+  return `network error: ${where} (${why})${call ? ` - ${call}` : ""}`;
+}
+
+/** The innermost socket error (undici: TypeError("fetch failed") → cause {code, address, port}). */
+function socketOf(e: ApiErrorLike): { code?: string; address?: string; port?: number; message?: string } {
+  let current: unknown = e.cause;
+  let found: { code?: string; address?: string; port?: number; message?: string } = {};
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    const layer = current as { code?: unknown; address?: unknown; port?: unknown; message?: unknown; cause?: unknown };
+    if (typeof layer.code === "string") {
+      found = {
+        code: layer.code,
+        ...(typeof layer.address === "string" ? { address: layer.address } : {}),
+        ...(typeof layer.port === "number" ? { port: layer.port } : {}),
+        ...(typeof layer.message === "string" ? { message: layer.message } : {}),
+      };
+    }
+    current = layer.cause;
   }
-  for (const key of ["error", "message"]) if (typeof b[key] === "string") return b[key] as string;
-  return "";
+  return found;
 }
 
 function isNetworkError(e: ApiErrorLike): boolean {
@@ -106,15 +125,9 @@ function isNetworkError(e: ApiErrorLike): boolean {
   return e.name === "TypeError" && typeof e.cause === "object" && e.cause !== null;
 }
 
-function networkDetail(e: ApiErrorLike): string {
-  const cause = e.cause as { code?: string; message?: string; cause?: unknown };
-  if (cause.code && cause.message) return cause.message.includes(cause.code) ? cause.message : `${cause.code} ${cause.message}`;
-  return cause.message || e.message || "request failed";
-}
-
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 400 ? `${flat.slice(0, 397)}...` : flat;
+/** True for a refusal of the input (the client's own check, or fal's 422 at submit or at the result). */
+export function isInputError(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "KontextValidationError";
 }
 
 /** True when an error is the rejection of an aborted operation. */
@@ -123,4 +136,9 @@ export function isAbort(error: unknown): boolean {
     error instanceof InterruptedError ||
     (typeof error === "object" && error !== null && (error as { name?: string }).name === "AbortError")
   );
+}
+
+/** An image that could not be fetched or written after the job finished. */
+export class OutputError extends KontextError {
+  override name = "OutputError";
 }

@@ -9,14 +9,17 @@
  *   credentials.ts    key, base URL, auth scheme; the embedded mock server when there is no key
  *   progress.ts       live status line on a terminal, plain lines otherwise
  *   output.ts         image files in --out, the printed report and the --json document
- *   images.ts         image type sniffing, sizes, data URIs
- *   errors.ts         exit codes, one-line error descriptions, redaction of secrets
+ *   images.ts         image sizes and saved-file types (sniffing and data URIs: the protocol core)
+ *   errors.ts         exit codes, one-line error descriptions, the CLI's KontextError subclasses
  *   io.ts             the streams, environment and signals the CLI uses (injectable for tests)
+ *
+ * fal's rules (redaction with `[redacted]`, truncation, error bodies, image sniffing, data URIs,
+ * control-character escaping) come from `@kontext-sdk/schema/protocol`; none is copied here.
  */
 
 export { type AuthScheme, type GlobalFlags, resolveTarget } from "./credentials.js";
-export { describeError, EXIT, redact, UsageError } from "./errors.js";
-export { decodeDataUri, type ImageType, imageSize, sniffImageType, toDataUri } from "./images.js";
+export { describeError, EXIT, InterruptedError, OutputError, UsageError } from "./errors.js";
+export { imageSize } from "./images.js";
 export { buildInput, DEFAULT_TIER, endpointFor, type ImageFlags, issueToFlagMessage, LARGE_IMAGE_BYTES } from "./inputs.js";
 export type { CliIO, OutputStream } from "./io.js";
 export { DEFAULT_OUT_DIR, resultDocument, type SavedImage, saveImages } from "./output.js";

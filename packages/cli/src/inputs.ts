@@ -14,8 +14,8 @@ import {
   type ValidationIssue,
   validateInput,
 } from "@kontext-sdk/schema";
+import { escapeControl, IMAGE_EXTENSIONS, sniffImageType } from "@kontext-sdk/schema/protocol";
 import { UsageError } from "./errors.js";
-import { sniffImageType, toDataUri } from "./images.js";
 
 /** Local images above this size still go inline, but base64 makes them a third larger: say so. */
 export const LARGE_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -128,31 +128,53 @@ export function numberish(text: string): number | string {
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : text;
 }
 
+/** What `--image` takes, for messages that say what to pass instead. */
+const IMAGE_FLAG_HELP = "pass an image file (PNG, JPEG, WebP, GIF or AVIF), an http(s) URL or a data: URL";
+
 /**
- * What an `--image` value becomes in the input: http(s) URLs and data URIs as they are, local
+ * What an `--image` value becomes in the input: http(s) URLs and data URLs as they are, local
  * files (or file: URLs) read and inlined as data URIs of their sniffed type.
  */
 export async function imageSource(value: string, flag: string, cwd: string, warnings: string[]): Promise<string> {
-  if (/^https?:\/\//i.test(value) || /^data:image\//i.test(value)) return value;
+  if (/^https?:\/\//i.test(value) || /^data:/i.test(value)) return value;
+  // Names come from the command line and may hold terminal escapes: never echo them raw.
+  const shown = escapeControl(value);
   let path: string;
   if (/^file:/i.test(value)) {
     path = fileURLToPath(value);
   } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(value)) {
-    throw new UsageError(`${flag} must be a local file, an http(s) URL or a data:image URI (got ${value})`);
+    throw new UsageError(`${flag} ${shown} is not something fal can read; ${IMAGE_FLAG_HELP}`);
   } else {
     path = isAbsolute(value) ? value : resolve(cwd, value);
   }
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new UsageError(`${flag}: no such file: ${value}`);
-  if (!info.isFile()) throw new UsageError(`${flag}: not a file: ${value}`);
-  const bytes = new Uint8Array(await readFile(path));
-  const type = sniffImageType(bytes);
-  if (!type) throw new UsageError(`${flag}: ${value} is not a PNG, JPEG, WebP or GIF image`);
-  if (bytes.byteLength > LARGE_IMAGE_BYTES) {
-    const mb = (bytes.byteLength / 1024 / 1024).toFixed(1);
+  if (!info) throw new UsageError(`${flag}: no such file: ${shown}`);
+  if (!info.isFile()) throw new UsageError(`${flag}: not a file: ${shown}`);
+  const { dataUri, type } = await readAsDataUri(path);
+  if (!type)
+    throw new UsageError(`${flag}: ${shown} is not an image (its first bytes are not ${KNOWN_TYPES}); ${IMAGE_FLAG_HELP}`);
+  if (info.size > LARGE_IMAGE_BYTES) {
+    const mb = (info.size / 1024 / 1024).toFixed(1);
     warnings.push(
-      `${flag} ${value} is ${mb} MB; it is sent inline as a data URI (a third larger again), which is slow. An http(s) URL to the image avoids that.`,
+      `${flag} ${shown} is ${mb} MB; it is sent inline as a data URI (a third larger again), which is slow. An http(s) URL to the image avoids that.`,
     );
   }
-  return toDataUri(bytes, type);
+  return dataUri;
+}
+
+const KNOWN_TYPES = Object.values(IMAGE_EXTENSIONS)
+  .map((ext) => ext.toUpperCase())
+  .join(", ");
+
+/**
+ * A local image as a data URI, holding the file once. `readFile` gives the bytes (one copy), Node's
+ * native base64 encoder writes the text straight from them (the core's `toDataUri` goes through a
+ * binary string first, a second full copy: fine in a browser for a photo, not for a 200 MB file), and
+ * the bytes are dropped as soon as the text exists.
+ */
+async function readAsDataUri(path: string): Promise<{ dataUri: string; type: string | undefined }> {
+  const bytes = await readFile(path);
+  const type = sniffImageType(bytes);
+  if (!type) return { dataUri: "", type };
+  return { dataUri: `data:${type};base64,${bytes.toString("base64")}`, type };
 }

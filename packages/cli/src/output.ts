@@ -2,10 +2,13 @@
  * What a finished job leaves behind: image files in `--out` and a report on stdout, either
  * lines for a person or one JSON document for a script.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { constants } from "node:fs";
+import { access, mkdir, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { KontextImage, KontextOutput } from "@kontext-sdk/schema";
-import { decodeDataUri, extensionOf, imageSize, sniffImageType, typeFromMime } from "./images.js";
+import { decodeDataUri, escapeControl, truncate } from "@kontext-sdk/schema/protocol";
+import { OutputError, UsageError } from "./errors.js";
+import { extensionOf, imageSize, savedImageType } from "./images.js";
 import type { OutputStream } from "./io.js";
 
 export const DEFAULT_OUT_DIR = "kontext-output";
@@ -29,6 +32,38 @@ export interface SaveOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Checks `--out` before anything is sent: it must be a directory (or not exist yet, under a directory
+ * that does) and be writable. Found only after the job ran, a bad path would lose images already paid
+ * for. Creates nothing.
+ */
+export async function checkOutDir(outDir: string, flag: string, cwd: string): Promise<void> {
+  const shown = displayPath(outDir, cwd);
+  let existing = outDir;
+  for (;;) {
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => error);
+    if (!(info instanceof Error)) {
+      if (!info.isDirectory()) {
+        throw new UsageError(
+          existing === outDir
+            ? `${flag} ${shown} is a file, not a directory; give a directory for the images (it is created when missing)`
+            : `${flag} ${shown} cannot be created: ${displayPath(existing, cwd)} is a file`,
+        );
+      }
+      break;
+    }
+    // ENOTDIR: a file somewhere up the path, reported by the loop when it reaches it.
+    if (info.code !== "ENOENT" && info.code !== "ENOTDIR")
+      throw new UsageError(`${flag} ${shown} cannot be used (${info.code ?? info.message})`);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  await access(existing, constants.W_OK).catch(() => {
+    throw new UsageError(`${flag} ${shown} is not writable (${displayPath(existing, cwd)} refuses new files)`);
+  });
+}
+
 /** Downloads (or decodes) every image and writes it as `<requestId>-<index>.<ext>`. */
 export async function saveImages(images: readonly KontextImage[], options: SaveOptions): Promise<SavedImage[]> {
   await mkdir(options.outDir, { recursive: true });
@@ -37,8 +72,8 @@ export async function saveImages(images: readonly KontextImage[], options: SaveO
 
 async function saveImage(image: KontextImage, index: number, options: SaveOptions): Promise<SavedImage> {
   const { bytes, mime } = await imageBytes(image, index, options);
-  const type = sniffImageType(bytes) ?? typeFromMime(image.content_type) ?? typeFromMime(mime) ?? typeFromFormat(options.format);
-  const ext = type ? extensionOf(type) : "bin";
+  const type = savedImageType(bytes, image.content_type, mime, options.format);
+  const ext = extensionOf(type);
   // Request ids come from the server; keep only characters that are safe in a file name.
   const safeId = options.requestId.replace(/[^A-Za-z0-9._-]/g, "_");
   const path = resolve(options.outDir, `${safeId}-${index}.${ext}`);
@@ -49,7 +84,7 @@ async function saveImage(image: KontextImage, index: number, options: SaveOption
     path,
     width: size?.width ?? null,
     height: size?.height ?? null,
-    content_type: type ? `image/${type}` : (image.content_type ?? mime ?? "application/octet-stream"),
+    content_type: type ?? image.content_type ?? mime ?? "application/octet-stream",
   };
 }
 
@@ -64,23 +99,17 @@ async function imageBytes(
   try {
     url = new URL(image.url);
   } catch {
-    throw new Error(`image ${index} has an invalid URL: ${image.url}`);
+    throw new OutputError(`image ${index} has an invalid URL: ${escapeControl(truncate(image.url, 120))}`);
   }
   // A server-chosen URL is followed only over http(s): no file:, no other scheme.
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`image ${index} has a ${url.protocol} URL; only http(s) and data URIs are downloaded`);
+    throw new OutputError(`image ${index} has a ${url.protocol} URL; only http(s) and data URIs are downloaded`);
   }
   const init: RequestInit = options.signal ? { signal: options.signal } : {};
   const response = await options.fetch(url, init);
-  if (!response.ok) throw new Error(`could not download image ${index}: HTTP ${response.status} from ${url.origin}`);
+  if (!response.ok) throw new OutputError(`could not download image ${index}: HTTP ${response.status} from ${url.origin}`);
   const mime = response.headers.get("content-type") ?? undefined;
   return { bytes: new Uint8Array(await response.arrayBuffer()), ...(mime ? { mime } : {}) };
-}
-
-function typeFromFormat(format: string | undefined) {
-  if (format === "png") return "png" as const;
-  if (format === "jpeg") return "jpeg" as const;
-  return undefined;
 }
 
 /** The document `--json` prints: enough to find the files and to resume or reproduce the job. */
@@ -89,10 +118,14 @@ export function resultDocument(args: { requestId: string; endpoint: string; outp
   return { requestId: args.requestId, endpoint: args.endpoint, images: args.images, ...rest };
 }
 
-/** A path as a person wants to read it: relative when it is under the working directory. */
+/**
+ * A path as a person wants to read it: relative when it is under the working directory, with control
+ * characters escaped (a file or directory name can hold terminal escapes; printing them raw would let a
+ * name rewrite the screen).
+ */
 export function displayPath(path: string, cwd: string): string {
   const rel = relative(cwd, path);
-  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+  return escapeControl(rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path);
 }
 
 /** The lines a person sees on stdout after a job: one per file, then the seed. */

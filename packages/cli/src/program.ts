@@ -11,6 +11,7 @@ import {
   SAFETY_TOLERANCES,
   type ValidationIssue,
 } from "@kontext-sdk/schema";
+import { redact } from "@kontext-sdk/schema/protocol";
 import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
 import { registerBatchCommand } from "./commands/batch.js";
@@ -20,7 +21,7 @@ import { runImageCommand } from "./commands/generate.js";
 import { mockCommand } from "./commands/mock.js";
 import { cancelCommand, resultCommand, statusCommand } from "./commands/queue.js";
 import { type GlobalFlags, secretsIn } from "./credentials.js";
-import { describeError, EXIT, redact, UsageError } from "./errors.js";
+import { describeError, EXIT, isInputError, UsageError } from "./errors.js";
 import { DEFAULT_TIER, issueToFlagMessage } from "./inputs.js";
 import { type CliIO, redactingStream, resolveIO } from "./io.js";
 import { DEFAULT_OUT_DIR } from "./output.js";
@@ -38,12 +39,12 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
   const blank = (text: string) => redact(text, secrets);
   const io: CliIO = { ...base, stdout: redactingStream(base.stdout, blank), stderr: redactingStream(base.stderr, blank) };
 
-  const state = { exitCode: EXIT.ok as number, command: "" };
+  const state = { exitCode: EXIT.ok as number, command: "", host: undefined as string | undefined };
   const program = buildProgram(io, async (command, run) => {
     state.command = command.name();
     const globals = command.optsWithGlobals() as GlobalFlags;
     if (globals.key) secrets.push(globals.key);
-    state.exitCode = await run({ io, globals, argv });
+    state.exitCode = await run({ io, globals, argv, connected: (host) => (state.host = host) });
   });
 
   try {
@@ -59,10 +60,16 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
       io.stderr.write(`(nothing was sent; see "kontext ${state.command ? `${state.command} ` : ""}--help")\n`);
       return EXIT.usage;
     }
+    // fal refused the input (a 422, usually from the result call after the job ran): still the
+    // input's fault, so the same exit code as a bad flag, with fal's own words.
+    if (isInputError(error)) {
+      io.stderr.write(`error: ${blank(describeError(error, { host: state.host }))}\n`);
+      return EXIT.usage;
+    }
     // 401/403: the most likely fix is the key or the scheme, so the one line says where to look.
     const status = (error as { status?: unknown } | null)?.status;
     const hint = status === 401 || status === 403 ? " (check FAL_KEY or --key, and --auth-scheme for gateways)" : "";
-    io.stderr.write(`error: ${blank(describeError(error))}${hint}\n`);
+    io.stderr.write(`error: ${blank(describeError(error, { host: state.host }))}${hint}\n`);
     return EXIT.failure;
   }
 }
@@ -119,7 +126,8 @@ Examples:
   kontext result fal-ai/flux-pro/kontext/text-to-image <request-id>
 
 Environment: FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET), KONTEXT_BASE_URL, KONTEXT_SYNC_BASE_URL, KONTEXT_AUTH_SCHEME.
-Exit codes: 0 done, 1 the job, network or API failed, 2 bad command line (nothing sent), 130 interrupted (job cancelled).`,
+Exit codes: 0 done, 1 the job, network or API failed, 2 the input was refused (a bad command line: nothing
+sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrupted (job cancelled).`,
   );
 
   const imageCommand = (name: string, kind: EndpointKind, summary: string) => {

@@ -4,6 +4,7 @@
  * Progress goes to stderr so stdout carries only results.
  */
 import type { LogEntry, QueueStatus } from "@kontext-sdk/schema";
+import { escapeControl, truncate } from "@kontext-sdk/schema/protocol";
 import ora, { type Ora } from "ora";
 import type { CliIO, OutputStream } from "./io.js";
 
@@ -128,7 +129,5 @@ export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "su
   };
 }
 
-const oneLine = (text: string) => {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
-};
+/** A server's log line on one status line: flattened, cut, and with no terminal escapes left in it. */
+const oneLine = (text: string) => escapeControl(truncate(text, 80));

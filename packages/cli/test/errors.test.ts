@@ -52,11 +52,19 @@ describe("bad command lines exit 2, name the flag and the rule, and send nothing
     [["edit", "make it snow"], "error: --image is required"],
     [["edit", "x", "--image", "a.png", "--image", "a.png"], "error: edit takes one --image (got 2)"],
     [["edit", "x", "--image", "missing.png"], "error: --image: no such file: missing.png"],
-    [["edit", "x", "--image", "notes.txt"], "error: --image: notes.txt is not a PNG, JPEG, WebP or GIF image"],
+    [
+      ["edit", "x", "--image", "notes.txt"],
+      "error: --image: notes.txt is not an image (its first bytes are not PNG, JPG, GIF, WEBP, AVIF); pass an image file (PNG, JPEG, WebP, GIF or AVIF), an http(s) URL or a data: URL",
+    ],
     [
       ["edit", "x", "--image", "ftp://example.com/a.png"],
-      "error: --image must be a local file, an http(s) URL or a data:image URI",
+      "error: --image ftp://example.com/a.png is not something fal can read; pass an image file",
     ],
+    [["generate", "a fox", "-o", "a.png"], "error: --out a.png is a file, not a directory"],
+    [["generate", "a fox", "-o", "a.png/pictures"], "error: --out a.png/pictures cannot be created: a.png is a file"],
+    [["edit", "x", "--image", "a.png", "--out", "notes.txt"], "error: --out notes.txt is a file, not a directory"],
+    [["result", "fal-ai/flux-pro/kontext", "some-id", "--out", "notes.txt"], "error: --out notes.txt is a file, not a directory"],
+    [["generate", "a fox", "--timeout", "0"], "error: --timeout must be a number of seconds above 0"],
     [["multi", "x", "--image", "a.png", "--image", "missing.png"], "error: --image #2: no such file: missing.png"],
     [["multi", "x"], "error: --image is required"],
     [["status", "fal-ai/flux-pro/kontext"], "missing required argument 'request-id'"],
@@ -105,7 +113,10 @@ describe("failures exit 1 with one readable line and never show the key", () => 
     const port = await closedPort();
     const r = await run(["generate", "a fox", "--base-url", `http://127.0.0.1:${port}`, "--key", KEY], { cwd: dir.path });
     expect(r.code).toBe(1);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^error: network error: .*ECONNREFUSED/)]);
+    // The host and port it tried, the socket's code and the call: enough to spot a wrong --base-url.
+    expect(lines(r.stderr)).toEqual([
+      `error: network error: cannot reach 127.0.0.1:${port} (ECONNREFUSED) - POST /fal-ai/flux-pro/kontext/text-to-image`,
+    ]);
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 
@@ -121,7 +132,7 @@ describe("failures exit 1 with one readable line and never show the key", () => 
     expect(r.code).toBe(1);
     const [line] = lines(r.stderr);
     expect(lines(r.stderr)).toHaveLength(1);
-    expect(line).toMatch(/^error: API error: HTTP 403 forbidden - key \*\*\* is not allowed/);
+    expect(line).toMatch(/^error: API error: HTTP 403 forbidden - key \[redacted\] is not allowed/);
     expect(line).toContain("check FAL_KEY or --key");
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
@@ -136,11 +147,16 @@ describe("failures exit 1 with one readable line and never show the key", () => 
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 
-  it("a 422 at the result lists the field errors", async () => {
+  it("a 422 at the result is an input error: exit 2, fal's field errors, the request id", async () => {
     server.mock.addFault({ kind: "fail-at-result", status: 422 });
     const r = await run(["generate", "a fox", ...withKey()], { cwd: dir.path });
-    expect(r.code).toBe(1);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^error: the API rejected the input: HTTP 422 - .+\(request \S+\)$/)]);
+    expect(r.code, r.stderr).toBe(2);
+    const id = /Request (\S+) queued/.exec(r.stdout)?.[1];
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^error: the API rejected the input \\(HTTP 422\\): .+ \\(request ${id}\\)$`)),
+    ]);
+    // The job was sent, so the "nothing was sent" line of a bad flag would be wrong here.
+    expect(r.stderr).not.toContain("nothing was sent");
   });
 
   it("the key given as FAL_KEY is never printed either, even in a failure", async () => {
@@ -158,7 +174,7 @@ describe("the key in commander's own messages", () => {
   it("is blanked even when the parse fails before any command runs", async () => {
     const r = await run([KEY, "--key", KEY], { cwd: dir.path });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown command '***'");
+    expect(r.stderr).toContain("unknown command '[redacted]'");
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 });

@@ -37,7 +37,10 @@ describe("no key: the embedded mock", () => {
 
     const requestId = /Request (\S+) queued/.exec(r.stdout)?.[1];
     expect(requestId).toBeTruthy();
-    expect(r.stdout).toContain(`kontext result fal-ai/flux-pro/kontext/text-to-image ${requestId}`);
+    // No resume hint: the embedded mock stops with the command, so `kontext result` could only answer 404.
+    expect(r.stdout).not.toContain("kontext result");
+    expect(r.stdout).toContain("this job lives only while this command runs (built-in mock)");
+    expect(r.stdout).toContain('run "kontext mock" in another terminal and add --base-url http://127.0.0.1:4010 --key any');
     const paths = r.stdout.split("\n").filter((l) => l.startsWith("kontext-output/"));
     expect(paths.map((l) => l.split(/\s+/)[0])).toEqual([
       `kontext-output/${requestId}-0.jpg`,

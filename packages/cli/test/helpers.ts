@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 
-export const BIN = resolve(import.meta.dirname, "../dist/bin.js");
-if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "pnpm --filter @kontext-sdk/cli build" first`);
+/** The committed bin shim package.json points at (it imports the built dist/bin.js). */
+export const BIN = resolve(import.meta.dirname, "../bin/kontext.js");
+const BUILT = resolve(import.meta.dirname, "../dist/bin.js");
+if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run "pnpm --filter @kontext-sdk/cli build" first`);
 
 export interface RunResult {
   code: number | null;

@@ -103,12 +103,15 @@ describe("result", () => {
     expect(doc.images).toHaveLength(1);
   });
 
-  it("--no-wait fails at once on a job still queued", async () => {
+  it("--no-wait on a job still queued says so and exits 75 (try again later), asking for nothing else", async () => {
     const id = await submit(slow);
+    const before = slow.mock.requests.length;
     const r = await run(["result", ENDPOINT, id, "--no-wait", ...flags(slow)], { cwd: dir.path });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: .*HTTP \d{3}/);
-    expect(slow.mock.requests.map((q) => q.operation)).not.toContain("stream");
+    expect(r.code, r.stderr).toBe(75);
+    expect(r.stderr).toContain(`Request ${id} is still in the queue (position 2); it has no result yet.`);
+    expect(r.stderr).not.toMatch(/error:|downloading/);
+    expect(r.stdout).toBe("");
+    expect(slow.mock.requests.slice(before).map((q) => q.operation)).toEqual(["status"]);
   });
 });
 
@@ -144,7 +147,7 @@ describe("Ctrl-C", () => {
     child.process.kill("SIGINT");
     const r = await child.exit;
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(new RegExp(`Cancelled request ${id} \\((OK|CANCELLATION_REQUESTED)\\)`));
+    expect(r.stderr).toContain(`Interrupted; cancelled request ${id} on the server.`);
     const cancels = slow.mock.requests.filter((q) => q.operation === "cancel");
     expect(cancels.map((q) => q.path)).toContain(`/fal-ai/flux-pro/requests/${id}/cancel`);
     expect(cancelled(slow, id)).toBe(true);
@@ -174,12 +177,15 @@ describe("Ctrl-C", () => {
 });
 
 describe("--timeout", () => {
-  it("gives up after the limit, exits 1 and the client cancels the job", async () => {
+  it("gives up after the limit, cancels the job, says so and exits 1", async () => {
     const r = await run(["generate", "a slow fox", "--timeout", "0.3", ...flags(slow)], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(1);
     const id = /Request (\S+) queued/.exec(r.stdout)?.[1];
-    expect(r.stderr).toContain(`error: timed out waiting for request ${id}`);
-    await expect.poll(() => slow.mock.requests.some((q) => q.operation === "cancel")).toBe(true);
+    expect(r.stderr).toContain(`error: timed out after 0.3 s; cancelled request ${id} on the server.`);
+    // The cancel was sent before the command said so.
+    expect(slow.mock.requests.filter((q) => q.operation === "cancel").map((q) => q.path)).toEqual([
+      `/fal-ai/flux-pro/requests/${id}/cancel`,
+    ]);
     expect(cancelled(slow, id!)).toBe(true);
   });
 

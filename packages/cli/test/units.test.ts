@@ -10,8 +10,8 @@ import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellWords } from "../src/commands/context.js";
 import { resolveTarget } from "../src/credentials.js";
-import { describeError, redact } from "../src/errors.js";
-import { decodeDataUri, imageSize, sniffImageType, toDataUri } from "../src/images.js";
+import { describeError, UsageError } from "../src/errors.js";
+import { extensionOf, imageSize, savedImageType } from "../src/images.js";
 import { type CliIO, main } from "../src/index.js";
 import { buildInput, endpointFor, issueToFlagMessage, numberish } from "../src/inputs.js";
 import { solidPng, TINY_GIF } from "./helpers.js";
@@ -70,35 +70,27 @@ describe("flags → input", () => {
 });
 
 describe("images", () => {
-  it("sniffs PNG, JPEG, GIF and WebP by their first bytes", () => {
-    expect(sniffImageType(solidPng(2, 2))).toBe("png");
-    expect(sniffImageType(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]))).toBe("jpeg");
-    expect(sniffImageType(TINY_GIF)).toBe("gif");
-    expect(sniffImageType(Buffer.from("RIFF\0\0\0\0WEBPVP8 ", "latin1"))).toBe("webp");
-    expect(sniffImageType(Buffer.from("hello world"))).toBeUndefined();
+  it("names a saved image by its bytes first, then the declared types, then --format", () => {
+    expect(savedImageType(solidPng(2, 2), "image/jpeg")).toBe("image/png");
+    expect(savedImageType(TINY_GIF)).toBe("image/gif");
+    expect(savedImageType(Buffer.from("hello"), undefined, "image/webp; q=1")).toBe("image/webp");
+    expect(savedImageType(Buffer.from("hello"), null, undefined, "jpeg")).toBe("image/jpeg");
+    expect(savedImageType(Buffer.from("hello"), "text/html")).toBeUndefined();
+    expect(extensionOf("image/jpeg")).toBe("jpg");
+    expect(extensionOf(undefined)).toBe("bin");
   });
 
   it("reads sizes from PNG and GIF headers", () => {
     expect(imageSize(solidPng(24, 16))).toEqual({ width: 24, height: 16 });
     expect(imageSize(TINY_GIF)).toEqual({ width: 1, height: 1 });
-  });
-
-  it("data URIs round-trip, base64 or percent-encoded", () => {
-    const png = solidPng(3, 3);
-    const uri = toDataUri(png, "png");
-    expect(uri.startsWith("data:image/png;base64,")).toBe(true);
-    const back = decodeDataUri(uri);
-    expect(back?.mime).toBe("image/png");
-    expect(Buffer.from(back!.bytes).equals(png)).toBe(true);
-    expect(Buffer.from(decodeDataUri("data:text/plain,a%20b")!.bytes).toString()).toBe("a b");
-    expect(decodeDataUri("https://example.com/a.png")).toBeUndefined();
+    expect(imageSize(Buffer.from("hello"))).toBeUndefined();
   });
 });
 
 describe("errors", () => {
-  it("redact blanks the secret and its URL-encoded form", () => {
-    expect(redact("key=ab:c/d and ab%3Ac%2Fd", ["ab:c/d"])).toBe("key=*** and ***");
-    expect(redact("nothing here", [undefined, ""])).toBe("nothing here");
+  it("the CLI's errors are KontextErrors", async () => {
+    const { KontextError } = await import("@kontext-sdk/schema/protocol");
+    expect(new UsageError("x")).toBeInstanceOf(KontextError);
   });
 
   it("describeError gives status, error type, detail and request id on one line", () => {
@@ -110,12 +102,40 @@ describe("errors", () => {
       body: { detail: "Request timed\n out" },
     });
     expect(describeError(error)).toBe("API error: HTTP 504 request_timeout - Request timed out (request req-1)");
-    const network = Object.assign(new TypeError("fetch failed"), {
-      cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:9" },
-    });
-    expect(describeError(network)).toBe("network error: connect ECONNREFUSED 127.0.0.1:9");
     expect(describeError(Object.assign(new Error("late"), { name: "KontextTimeoutError", requestId: "r2" }))).toBe(
       "timed out waiting for request r2",
+    );
+  });
+
+  it("a network error names the host and port it could not reach", () => {
+    const undici = Object.assign(new TypeError("fetch failed"), {
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), {
+        code: "ECONNREFUSED",
+        address: "127.0.0.1",
+        port: 9,
+      }),
+    });
+    expect(describeError(undici)).toBe("network error: cannot reach 127.0.0.1:9 (ECONNREFUSED)");
+    // The client's typed error: the socket may say nothing, so the CLI's own target names the host.
+    const typed = Object.assign(new Error("POST /fal-ai/flux-pro/kontext: fetch failed (ENOTFOUND)"), {
+      name: "KontextNetworkError",
+      status: 0,
+      cause: new TypeError("fetch failed"),
+    });
+    expect(describeError(typed, { host: "gw.example:443" })).toBe(
+      "network error: cannot reach gw.example:443 (ENOTFOUND) - POST /fal-ai/flux-pro/kontext",
+    );
+  });
+
+  it("a 422 from fal keeps fal's words per field", () => {
+    const error = Object.assign(new Error("rejected"), {
+      name: "KontextValidationError",
+      status: 422,
+      requestId: "req-9",
+      issues: [{ message: "image_url: could not load the image" }],
+    });
+    expect(describeError(error)).toBe(
+      "the API rejected the input (HTTP 422): image_url: could not load the image (request req-9)",
     );
   });
 });
@@ -215,7 +235,7 @@ describe("main(argv, io) in-process", () => {
     await expect.poll(() => written.stdout).toMatch(/Request \S+ queued/);
     press();
     expect(await running).toBe(130);
-    expect(written.stderr).toMatch(/Cancelled request \S+/);
+    expect(written.stderr).toMatch(/Interrupted; cancelled request \S+ on the server\./);
     expect(server.mock.requests.some((q) => q.operation === "cancel")).toBe(true);
     expect(written.stdout + written.stderr).not.toContain("unit-test-key-123");
   });
@@ -230,7 +250,7 @@ describe("main(argv, io) in-process", () => {
     expect(await running).toBe(130);
     expect(written.stderr).toContain("waiting for the request id");
     const id = /Request (\S+) queued/.exec(written.stdout)?.[1];
-    expect(written.stderr).toContain(`Cancelled request ${id}`);
+    expect(written.stderr).toContain(`Interrupted; cancelled request ${id} on the server.`);
     expect(server.mock.requests.find((q) => q.operation === "cancel")?.path).toBe(`/fal-ai/flux-pro/requests/${id}/cancel`);
   });
 });

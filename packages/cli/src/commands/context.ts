@@ -7,6 +7,8 @@ export interface CommandContext {
   globals: GlobalFlags;
   /** The arguments as given, to show the same command with a real key in the embedded-mode notice. */
   argv: readonly string[];
+  /** Tells the program which `host:port` the command talks to, so a network error can name it. */
+  connected?: (host: string) => void;
 }
 
 /** Words quoted so that a person can paste them back into a POSIX shell. */

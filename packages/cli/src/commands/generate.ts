@@ -1,17 +1,19 @@
 /**
  * `kontext generate|edit|multi`: build and validate the input, connect, run the job through the
  * client (queue by default, `--sync` for a direct run), show its progress, write the images.
- * Ctrl-C cancels the remote job before leaving.
+ * The queued path follows the job through the client's job handle (`client.start`); Ctrl-C and
+ * `--timeout` cancel the remote job through it before leaving (job-watch.ts).
  */
 import { resolve } from "node:path";
 import type { KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, EndpointKind, KontextOutput } from "@kontext-sdk/schema";
 import { type Connection, connect } from "../credentials.js";
-import { describeError, EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
+import { EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
 import { buildInput, type ImageFlags, numberish } from "../inputs.js";
-import { DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
+import { checkOutDir, DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
 import { createProgress, type Progress, progressMode } from "../progress.js";
 import { type CommandContext, type OutputFlags, shellWords } from "./context.js";
+import { watchJob } from "./job-watch.js";
 
 export interface JobFlags extends ImageFlags, OutputFlags {
   sync?: boolean;
@@ -26,18 +28,29 @@ export async function runImageCommand(
   flags: JobFlags,
 ): Promise<number> {
   const { io } = ctx;
-  const { endpoint, input, warnings } = await buildInput(kind, promptWords.join(" "), flags, io.cwd);
+  // Everything the command line says is checked before the job is submitted: found afterwards, a bad
+  // --out or --timeout would cost a job (billed on fal) whose images are then lost.
   const timeoutMs = parseTimeout(flags.timeout);
   const outDir = resolve(io.cwd, flags.out ?? DEFAULT_OUT_DIR);
+  await checkOutDir(outDir, "--out", io.cwd);
+  const { endpoint, input, warnings } = await buildInput(kind, promptWords.join(" "), flags, io.cwd);
   for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
 
-  const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
+  const connection = await connect(ctx.globals, io, {
+    example: shellWords(ctx.argv),
+    purpose: "images",
+    ...(ctx.connected ? { connected: ctx.connected } : {}),
+  });
   try {
     return await runJob(ctx, connection, endpoint, input, outDir, { ...flags, timeoutMs });
   } finally {
     await connection.close();
   }
 }
+
+/** Printed instead of a resume hint when the job runs on the embedded mock. */
+export const EMBEDDED_JOB_NOTE =
+  'this job lives only while this command runs (built-in mock). To keep jobs between commands, run "kontext mock" in another terminal and add --base-url http://127.0.0.1:4010 --key any.';
 
 /** A follow-up command that names the gateway too, or it would ask fal about a gateway's job. */
 export function followUp(
@@ -50,159 +63,157 @@ export function followUp(
   return `kontext ${command} ${endpoint} ${requestId}${base}`;
 }
 
+interface RunFlags extends JobFlags {
+  timeoutMs: number | undefined;
+}
+
 async function runJob(
   ctx: CommandContext,
   connection: Connection,
   endpoint: EndpointId,
   input: Record<string, unknown>,
   outDir: string,
-  flags: JobFlags & { timeoutMs: number | undefined },
+  flags: RunFlags,
 ): Promise<number> {
+  if (flags.sync) return runSync(ctx, connection, endpoint, input, outDir, flags);
   const { io } = ctx;
-  const limit = flags.timeoutMs === undefined ? {} : { timeout: flags.timeoutMs };
   const json = Boolean(flags.json);
-  const progress = createProgress(io, progressMode(io, json), flags.sync ? "running" : "submitting");
-  const interrupt = interruption(ctx, connection, endpoint, progress, Boolean(flags.sync));
-  // The request id goes where a person reads it; with --json, stdout must stay one document.
-  const announce = (requestId: string) => {
-    const stream = json ? io.stderr : io.stdout;
-    progress.print(stream, `Request ${requestId} queued on ${endpoint}`);
-    progress.print(stream, `  resume with: ${followUp("result", connection, endpoint, requestId)}`);
-  };
-
+  const progress = createProgress(io, progressMode(io, json), "submitting");
+  // The client's job handle submits, follows the job (stream, reopened when silent, polling when it
+  // breaks), fetches the result once and cancels even before the id is known; the watch decides when.
+  const job = connection.client.start(endpoint, input as never, { logs: true });
+  const watch = watchJob(job, {
+    io,
+    progress,
+    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
+    cancelCommand: (id) => followUp("cancel", connection, endpoint, id),
+  });
+  let requestId: string | undefined;
   let result: KontextResult<EndpointId>;
   try {
-    const typedInput = input as never;
-    result = flags.sync
-      ? await connection.client.run(endpoint, typedInput, { signal: interrupt.signal, ...limit })
-      : await connection.client.subscribe(endpoint, typedInput, {
-          logs: true,
-          signal: interrupt.signal,
-          ...limit,
-          onEnqueue(requestId) {
-            interrupt.enqueued(requestId);
-            announce(requestId);
-          },
-          onQueueUpdate: (status) => progress.update(status),
-        });
+    const queued = await watch.unlessAbandoned(job.requestId);
+    requestId = queued;
+    announce(ctx, connection, endpoint, queued, progress, json);
+    for await (const status of job.statuses()) progress.update(status);
+    result = await job.result();
   } catch (error) {
     progress.stop();
-    if (interrupt.interrupted && (isAbort(error) || interrupt.signal.aborted)) return interrupt.finish();
-    interrupt.dispose();
+    if (watch.stopped) return watch.report(requestId);
+    watch.dispose();
     throw error;
   }
-
   // From here on the job is over: a Ctrl-C only stops the download, there is nothing to cancel.
-  interrupt.finished();
-  // A gateway may leave out x-fal-request-id on a sync run; the files still need a unique name.
-  const requestId = result.requestId || `sync-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  watch.finished();
+  const finishedId = result.requestId;
   try {
-    progress.phase("downloading");
-    const output = result.data as KontextOutput;
-    const images = await saveImages(output.images, {
-      requestId,
+    return await save(ctx, {
+      endpoint,
+      requestId: finishedId,
+      result,
       outDir,
-      fetch: io.fetch,
-      signal: interrupt.signal,
-      ...(typeof input.output_format === "string" ? { format: input.output_format } : {}),
+      json,
+      progress,
+      signal: watch.downloadSignal,
+      input,
     });
-    progress.stop(`saved ${images.length} image${images.length === 1 ? "" : "s"}`);
-    if (json) printJson(io.stdout, resultDocument({ requestId, endpoint, output, images }));
-    else printResult(io.stdout, images, output, io.cwd);
-    return EXIT.ok;
   } catch (error) {
     progress.stop();
-    if (interrupt.interrupted) {
-      const again = flags.sync
-        ? "run the command again"
-        : `fetch them again with: ${followUp("result", connection, endpoint, requestId)}`;
-      io.stderr.write(`Interrupted while saving the images; ${again}\n`);
+    if (watch.downloadSignal.aborted) {
+      io.stderr.write(
+        `Interrupted while saving the images; fetch them again with: ${followUp("result", connection, endpoint, finishedId)}\n`,
+      );
       return EXIT.interrupted;
     }
     throw error;
   } finally {
-    interrupt.dispose();
+    watch.dispose();
   }
 }
 
+/** Prints the request id as soon as it is known, where a person reads it (stderr with --json). */
+function announce(
+  ctx: CommandContext,
+  connection: Connection,
+  endpoint: EndpointId,
+  requestId: string,
+  progress: Progress,
+  json: boolean,
+): void {
+  const stream = json ? ctx.io.stderr : ctx.io.stdout;
+  progress.print(stream, `Request ${requestId} queued on ${endpoint}`);
+  // The embedded mock stops with this command, taking its jobs along: a resume hint could only fail.
+  if (connection.embedded) progress.print(stream, `  ${EMBEDDED_JOB_NOTE}`);
+  else progress.print(stream, `  resume with: ${followUp("result", connection, endpoint, requestId)}`);
+}
+
 /**
- * Ctrl-C while a job runs: abort the local wait and cancel the remote job, which would
- * otherwise run (and be billed) to the end. A Ctrl-C before the submit answered is held until
- * the request id is known, since there is nothing to cancel yet; a second Ctrl-C gives up at once.
+ * `--sync`: one request to the sync host, no queue. Ctrl-C abandons it (there is no queued job to
+ * cancel); `--timeout` is the client's own limit on the call.
  */
-function interruption(ctx: CommandContext, connection: Connection, endpoint: EndpointId, progress: Progress, sync: boolean) {
+async function runSync(
+  ctx: CommandContext,
+  connection: Connection,
+  endpoint: EndpointId,
+  input: Record<string, unknown>,
+  outDir: string,
+  flags: RunFlags,
+): Promise<number> {
   const { io } = ctx;
+  const json = Boolean(flags.json);
+  const progress = createProgress(io, progressMode(io, json), "running");
   const controller = new AbortController();
-  let requestId: string | undefined;
-  let interrupted = false;
-  let done = false;
-  let cancelling: Promise<string> | undefined;
-  let giveUp: () => void = () => {};
-  const gaveUp = new Promise<"gave-up">((resolve) => {
-    giveUp = () => resolve("gave-up");
-  });
-
-  const stop = () => {
-    if (!cancelling && requestId && !sync && !done) {
-      const id = requestId;
-      // Not tied to the aborted signal: this request must still go out.
-      cancelling = connection.client.cancel(endpoint, id).then(
-        (answer) => `Cancelled request ${id} (${answer.status}).`,
-        (error: unknown) =>
-          `Could not cancel request ${id} (${describeError(error)}); it may still run. Try: ${followUp("cancel", connection, endpoint, id)}`,
-      );
-    }
-    if (!controller.signal.aborted) controller.abort(new InterruptedError());
-  };
-
-  const unlisten = io.onInterrupt(() => {
-    if (interrupted) {
-      giveUp();
-      if (!controller.signal.aborted) controller.abort(new InterruptedError());
-      return;
-    }
-    interrupted = true;
-    if (done) {
-      controller.abort(new InterruptedError());
-      return;
-    }
-    progress.print(
-      io.stderr,
-      requestId || sync ? "Interrupted, cancelling..." : "Interrupted, waiting for the request id to cancel the job...",
+  let saving = false;
+  const unlisten = io.onInterrupt(() => controller.abort(new InterruptedError()));
+  try {
+    const result = await connection.client.run(endpoint, input as never, {
+      signal: controller.signal,
+      ...(flags.timeoutMs !== undefined ? { timeout: flags.timeoutMs } : {}),
+    });
+    // A gateway may leave out x-fal-request-id on a sync run; the files still need a unique name.
+    const requestId = result.requestId || `sync-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    saving = true;
+    return await save(ctx, { endpoint, requestId, result, outDir, json, progress, signal: controller.signal, input });
+  } catch (error) {
+    progress.stop();
+    if (!controller.signal.aborted || !isAbort(error)) throw error;
+    io.stderr.write(
+      saving
+        ? "Interrupted while saving the images; run the command again.\n"
+        : "Interrupted: the synchronous request was abandoned (a sync run has no queued job to cancel).\n",
     );
-    if (requestId || sync) stop();
-  });
+    return EXIT.interrupted;
+  } finally {
+    unlisten();
+  }
+}
 
-  return {
-    signal: controller.signal,
-    get interrupted() {
-      return interrupted;
-    },
-    enqueued(id: string) {
-      requestId = id;
-      if (interrupted) stop();
-    },
-    /** The job is over (its result arrived): later Ctrl-Cs have nothing to cancel. */
-    finished() {
-      done = true;
-    },
-    dispose: unlisten,
-    /** Reports how the cancel went, waiting for it unless a second Ctrl-C said not to. */
-    async finish(): Promise<number> {
-      if (!cancelling && requestId && !sync) stop();
-      const outcome = cancelling ? await Promise.race([cancelling, gaveUp]) : undefined;
-      unlisten();
-      if (sync) io.stderr.write("Interrupted: the synchronous request was abandoned (a sync run has no queued job to cancel).\n");
-      else if (!requestId)
-        io.stderr.write("Interrupted before the submit was answered; if it reached the server, the job may still run.\n");
-      else if (outcome === "gave-up")
-        io.stderr.write(
-          `Interrupted; the job may still run. Cancel it with: ${followUp("cancel", connection, endpoint, requestId)}\n`,
-        );
-      else if (outcome) io.stderr.write(`${outcome}\n`);
-      return EXIT.interrupted;
-    },
-  };
+interface SaveArgs {
+  endpoint: EndpointId;
+  requestId: string;
+  result: KontextResult<EndpointId>;
+  outDir: string;
+  json: boolean;
+  progress: Progress;
+  signal: AbortSignal;
+  input: Record<string, unknown>;
+}
+
+/** Writes the images and prints the report (or the --json document). */
+async function save(ctx: CommandContext, args: SaveArgs): Promise<number> {
+  const { io } = ctx;
+  args.progress.phase("downloading");
+  const output = args.result.data as KontextOutput;
+  const images = await saveImages(output.images, {
+    requestId: args.requestId,
+    outDir: args.outDir,
+    fetch: io.fetch,
+    signal: args.signal,
+    ...(typeof args.input.output_format === "string" ? { format: args.input.output_format } : {}),
+  });
+  args.progress.stop(`saved ${images.length} image${images.length === 1 ? "" : "s"}`);
+  if (args.json) printJson(io.stdout, resultDocument({ requestId: args.requestId, endpoint: args.endpoint, output, images }));
+  else printResult(io.stdout, images, output, io.cwd);
+  return EXIT.ok;
 }
 
 function parseTimeout(text: string | undefined): number | undefined {
