@@ -16,16 +16,18 @@ export function formatReport(report: ContractReport, options: FormatOptions = {}
   const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const lines: string[] = [];
   const checks = report.checks;
-  for (let i = 0; i < checks.length; i++) {
-    const check = checks[i]!;
+  for (let index = 0; index < checks.length; index++) {
+    const check = checks[index]!;
     const label = checkLabel(check);
     if (check.skipped) {
       // An endpoint left out by the budget skips all its checks for one reason: one line, not seven.
-      let j = i;
-      while (checks[j + 1]?.skipped === check.skipped && checks[j + 1]?.endpoint === check.endpoint && check.endpoint) j++;
-      const what = j > i ? `${j - i + 1} checks (${check.name} … ${checks[j]!.name}) · ${check.endpoint}` : label;
+      let last = index;
+      while (checks[last + 1]?.skipped === check.skipped && checks[last + 1]?.endpoint === check.endpoint && check.endpoint)
+        last++;
+      const what =
+        last > index ? `${last - index + 1} checks (${check.name} … ${checks[last]!.name}) · ${check.endpoint}` : label;
       lines.push(`${paint(33, "-")} ${what} (${check.skipped})`);
-      i = j;
+      index = last;
       continue;
     }
     const mark = check.ok ? paint(32, "✓") : paint(31, "✗");

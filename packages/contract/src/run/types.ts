@@ -5,7 +5,10 @@
 import type { EndpointId } from "@kontext-sdk/schema";
 import type { Violation } from "../validate-response.js";
 
-/** The checks a run can hold, in report order per endpoint, then the protocol-wide ones. */
+/**
+ * The checks a run can hold: an endpoint's job checks in report order, then the protocol-wide ones.
+ * `credentials` (last here, added later) runs first, and only in a run without a key.
+ */
 export const CHECK_NAMES = [
   "submit",
   "result before completion",
