@@ -10,18 +10,20 @@ const config = JSON.parse(globalThis.process?.env?.KONTEXT_RUNTIME_CONFIG ?? Den
 const kx = { client, webhooks };
 const MOUNT = "/api/fal/proxy";
 
-function createProxy() {
+function createProxy(publicUrl) {
   return proxyModule.createKontextProxy({
     credentials: "proxy-server-key",
     target: { queue: config.mockUrl, sync: `${config.mockUrl}/sync` },
     basePath: MOUNT,
+    // A deployed app's setting: the name browsers use (the proxy answers only for names it knows).
+    ...(publicUrl ? { publicUrl } : {}),
   });
 }
 
 /** The proxy's web handler called in-process, with the same-origin headers a browser would send. */
 async function inProcessProxy() {
-  const proxy = createProxy();
   const origin = "http://app.test";
+  const proxy = createProxy(`${origin}${MOUNT}`);
   const proxyFetch = (input, init) => proxy(new Request(input, init));
   const job = await proxyJob(kx, {
     proxyUrl: `${origin}${MOUNT}`,

@@ -5,7 +5,7 @@ import * as client from "@kontext-sdk/client";
 import * as webhooks from "@kontext-sdk/client/webhooks";
 import { foreignCallRefused, proxyJob, runSteps } from "./steps.mjs";
 
-const PROXY_ORIGIN = "http://proxy.worker";
+const PROXY_ORIGIN = "http://proxy.worker"; // the PUBLIC_URL the proxy Worker is given
 const MOUNT = "/api/fal/proxy";
 
 export default {

@@ -229,6 +229,7 @@ async function runWorkerd(environment: Environment): Promise<Row> {
         bindings: [
           { name: "FAL_KEY", text: "worker-secret-key" },
           { name: "KONTEXT_PROXY_TARGET", text: environment.mockUrl },
+          { name: "PUBLIC_URL", text: "http://proxy.worker/api/fal/proxy" },
         ],
       },
     ]);

@@ -2,6 +2,11 @@
 import { createApp } from "./app.js";
 
 const target = process.env.KONTEXT_PROXY_TARGET;
-const app = createApp(target ? { target: { queue: target, sync: `${target}/sync` } } : {});
+// Once deployed: the proxy's URL as browsers see it (the proxy answers only for host names it knows).
+const publicUrl = process.env.KONTEXT_PROXY_PUBLIC_URL;
+const app = createApp({
+  ...(target ? { target: { queue: target, sync: `${target}/sync` } } : {}),
+  ...(publicUrl ? { publicUrl } : {}),
+});
 const port = Number(process.env.PORT ?? 3000);
 app.listen(port, "127.0.0.1", () => console.log(`proxy listening on http://127.0.0.1:${port}/api/fal/proxy`));

@@ -7,6 +7,12 @@ import { MOUNT } from "./mount.js";
 export interface Env {
   /** `wrangler secret put FAL_KEY` (Workers have no process.env: secrets arrive on `env`). */
   FAL_KEY: string;
+  /**
+   * The proxy's URL as browsers see it (`https://kontext-proxy.you.workers.dev/api/fal/proxy`, a var in
+   * wrangler.toml): the proxy answers only for host names it knows (DNS rebinding), and trusts this origin.
+   * Not needed on localhost or an IP address (`wrangler dev`, tests).
+   */
+  PUBLIC_URL?: string;
   /** Optional: another fal-compatible upstream, e.g. the mock server in development and tests. */
   KONTEXT_PROXY_TARGET?: string;
 }
@@ -22,6 +28,7 @@ export default {
     const proxy = createKontextProxy({
       credentials: env.FAL_KEY,
       basePath: MOUNT,
+      ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
       ...(target ? { target: { queue: target, sync: `${target}/sync` } } : {}),
     });
     return proxy(request);

@@ -5,9 +5,13 @@ import { createKontextProxy, toRouteHandlers } from "@kontext-sdk/client/proxy";
 // FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET) is read from the environment on each request.
 // KONTEXT_PROXY_TARGET: another fal-compatible upstream, e.g. `kontext-mock` in development and tests.
 const target = process.env.KONTEXT_PROXY_TARGET;
+// Once deployed: the proxy's URL as browsers see it (https://app.example.com/api/fal/proxy). The proxy answers
+// only for host names it knows (DNS rebinding); localhost and IP addresses need no setting.
+const publicUrl = process.env.KONTEXT_PROXY_PUBLIC_URL;
 
 const proxy = createKontextProxy({
   basePath: "/api/fal/proxy",
+  ...(publicUrl ? { publicUrl } : {}),
   ...(target ? { target: { queue: target, sync: `${target}/sync` } } : {}),
 });
 
