@@ -1,10 +1,10 @@
-import type { KontextLiteClient } from "@kontext-sdk/client";
-import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
+import type { KontextJob, KontextLiteClient } from "@kontext-sdk/client";
+import type { EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { EMPTY_LOGS, queuePositionOf } from "./progress.js";
 import { useKontextClient } from "./provider.js";
-import { type KontextStatusQueryConfig, kontextQueryOptions, kontextStatusQueryOptions } from "./query-options.js";
+import { followQueryOptions, type KontextStatusQueryConfig, kontextQueryOptions } from "./query-options.js";
 
 /** `pending` = the first status has not arrived yet; `cancelled` = `cancel()` was called here. */
 export type KontextRequestStatus = "idle" | "pending" | "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "error" | "cancelled";
@@ -27,8 +27,8 @@ export interface UseKontextRequestResult<E extends EndpointId> {
   data: OutputOf<E> | undefined;
   images: OutputOf<E>["images"];
   error: Error | null;
-  /** Cancels the job on the server and stops following it; resolves with fal's answer. */
-  cancel: () => Promise<CancelResponse | undefined>;
+  /** Stops following the job and cancels it on the server; resolves once the cancel was sent. */
+  cancel: () => Promise<void>;
   statusQuery: ReturnType<typeof useQuery<QueueStatus, Error>>;
   resultQuery: ReturnType<typeof useQuery<{ data: OutputOf<E>; requestId: string }, Error>>;
 }
@@ -36,8 +36,10 @@ export interface UseKontextRequestResult<E extends EndpointId> {
 const NO_IMAGES: never[] = [];
 
 /**
- * Follow a request that was submitted elsewhere (another tab, a server action, a webhook flow): its status until it
- * is COMPLETED, then its result. Both are cached under `kontextQueryKeys`, so a result already in the cache (from
+ * Follow a request that was submitted elsewhere (another tab, a server action, a webhook flow) through the client's
+ * job handle (`client.job(endpoint, requestId)`): its statuses (the status stream, reopened when silent, polling when
+ * it breaks) until it is COMPLETED, then its result. An error (a 404 for an unknown id, a 401, …) ends it: nothing is
+ * asked again. Both are cached under `kontextQueryKeys`, so a result already in the cache (from
  * `useKontext`, a prefetch or server rendering) is shown without asking the server about the status at all.
  */
 export function useKontextRequest<E extends EndpointId>(
@@ -45,30 +47,43 @@ export function useKontextRequest<E extends EndpointId>(
   requestId: string | null | undefined,
   options: UseKontextRequestOptions = {},
 ): UseKontextRequestResult<E> {
-  const { client: clientOption, queryClient: queryClientOption, enabled = true, logs, pollInterval } = options;
+  const { client: clientOption, queryClient: queryClientOption, enabled = true, logs, mode, pollInterval } = options;
   const client = useKontextClient(clientOption);
   const queryClient = useQueryClient(queryClientOption);
   const id = requestId ?? "";
   const [cancelledId, setCancelledId] = useState<string>();
   const cancelled = id !== "" && cancelledId === id;
   const active = enabled && id !== "";
+  // One job handle per request: the status query follows it, cancel() cancels it. Made on first use, so
+  // rendering on the server creates nothing.
+  const jobRef = useRef<{ key: string; job: KontextJob<E> } | undefined>(undefined);
+  const jobFor = useCallback(() => {
+    const key = `${endpoint}\u0000${id}`;
+    if (jobRef.current?.key !== key || jobRef.current.job.endpoint !== endpoint) {
+      jobRef.current = { key, job: client.job(endpoint, id) };
+    }
+    return jobRef.current.job;
+  }, [client, endpoint, id]);
 
   const resultOptions = kontextQueryOptions(client, endpoint, id);
   // This component is subscribed to the result query below, so this read is redone whenever the result changes.
   const haveResult = active && queryClient.getQueryData(resultOptions.queryKey) !== undefined;
   const statusQuery = useQuery(
-    { ...kontextStatusQueryOptions(client, endpoint, id, { logs, pollInterval }), enabled: active && !haveResult && !cancelled },
+    {
+      ...followQueryOptions(jobFor, endpoint, id, { logs, mode, pollInterval }),
+      enabled: active && !haveResult && !cancelled,
+    },
     queryClient,
   );
   const completed = statusQuery.data?.status === "COMPLETED";
   const resultQuery = useQuery({ ...resultOptions, enabled: active && !cancelled && (completed || haveResult) }, queryClient);
 
   const cancel = useCallback(async () => {
-    if (!id) return undefined;
-    const answer = await client.cancel(endpoint, id);
+    if (!id) return;
     setCancelledId(id);
-    return answer;
-  }, [client, endpoint, id]);
+    // The handle stops its own statuses (the query's wait ends) and cancels the job on the server.
+    await jobFor().cancel();
+  }, [id, jobFor]);
 
   const queueStatus = statusQuery.data;
   const data = active ? resultQuery.data?.data : undefined;
@@ -90,7 +105,7 @@ export function useKontextRequest<E extends EndpointId>(
     queueStatus,
     data,
     images: data?.images ?? NO_IMAGES,
-    error,
+    error: cancelled ? null : error,
     cancel,
     statusQuery,
     resultQuery,

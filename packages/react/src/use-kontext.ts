@@ -1,5 +1,12 @@
-import type { KontextInput, KontextLiteClient, KontextResult, SubscribeOptions } from "@kontext-sdk/client";
-import type { CancelResponse, EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
+import {
+  type KontextInput,
+  type KontextJob,
+  type KontextLiteClient,
+  type KontextResult,
+  KontextTimeoutError,
+  type StartOptions,
+} from "@kontext-sdk/client";
+import type { EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import {
   type MutateOptions,
   type QueryClient,
@@ -17,13 +24,15 @@ type Images<E extends EndpointId> = OutputOf<E>["images"];
 
 export interface UseKontextOptions<E extends EndpointId>
   extends Omit<UseMutationOptions<KontextResult<E>, Error, KontextInput<E>>, "mutationFn" | "mutationKey">,
-    Omit<SubscribeOptions, "signal" | "onEnqueue" | "onQueueUpdate" | "logs"> {
+    Omit<StartOptions, "signal" | "logs"> {
   /** Overrides the `KontextProvider`'s client. */
   client?: KontextLiteClient;
   /** Overrides the `QueryClientProvider`'s query client. */
   queryClient?: QueryClient;
   /** Collect the job's log lines (default true). */
   logs?: boolean;
+  /** Whole-job limit in ms: the job is cancelled on the server and `error` is a `KontextTimeoutError`. */
+  timeout?: number;
   /** Also cancel the remote job when the component unmounts mid-job (default false: only the local subscription stops). */
   cancelOnUnmount?: boolean;
   onEnqueue?: (requestId: string) => void;
@@ -33,16 +42,19 @@ export interface UseKontextOptions<E extends EndpointId>
 interface UseKontextBase<E extends EndpointId> {
   /** Starts a job. Call it from an event handler; errors land in `error`. */
   submit: (input: KontextInput<E>, options?: MutateOptions<KontextResult<E>, Error, KontextInput<E>>) => void;
-  /** Like `submit`, but returns the result; rejects with the error (an AbortError after `cancel`/unmount). */
+  /**
+   * Like `submit`, but returns the result; rejects with the error (`KontextCancelledError` after `cancel()`,
+   * an `AbortError` after an unmount or `reset()`).
+   */
   submitAsync: (
     input: KontextInput<E>,
     options?: MutateOptions<KontextResult<E>, Error, KontextInput<E>>,
   ) => Promise<KontextResult<E>>;
   /**
-   * Stops the job here and cancels it on the server. Resolves with the server's answer (undefined when there was
-   * no job to cancel); rejects only when the cancel call itself failed.
+   * Stops the job here and cancels it on the server (as soon as its request id is known, when the submit
+   * has not answered yet). Resolves once the cancel was sent; rejects only when the cancel call failed.
    */
-  cancel: () => Promise<CancelResponse | undefined>;
+  cancel: () => Promise<void>;
   /** Back to idle; a running job is left alone on the server and no longer followed here. */
   reset: () => void;
   requestId: string | undefined;
@@ -51,6 +63,8 @@ interface UseKontextBase<E extends EndpointId> {
   logs: LogEntry[];
   /** The latest queue status the client reported. */
   queueStatus: QueueStatus | undefined;
+  /** The job being followed (from `client.start`), for anything not surfaced here. */
+  job: KontextJob<E> | undefined;
   /** The underlying TanStack mutation, for anything not surfaced here. */
   mutation: UseMutationResult<KontextResult<E>, Error, KontextInput<E>>;
 }
@@ -67,17 +81,17 @@ export type UseKontextResult<E extends EndpointId> = UseKontextBase<E> &
     | { status: "error"; data: undefined; images: Images<E>; error: Error }
   );
 
-/** One job's bookkeeping, owned by the mutation function that started it. */
-interface Run {
+/**
+ * One submit's bookkeeping. The job handle owns the lifecycle (submit, follow, result, cancel before the
+ * id is known); a run only adds what is local to this hook: the signal that stops following it here.
+ */
+interface Run<E extends EndpointId> {
   id: number;
-  client: KontextLiteClient;
-  endpoint: EndpointId;
+  job: KontextJob<E>;
+  /** Stops following the job here (unmount, reset, a newer submit); never cancels it on the server. */
   controller: AbortController;
   requestId?: string;
   settled: boolean;
-  /** cancel() came before the request id: cancel remotely as soon as it is known. */
-  cancelOnEnqueue?: (requestId: string) => void;
-  onSettled?: () => void;
 }
 
 interface Progress {
@@ -91,15 +105,16 @@ interface Progress {
 
 const IDLE: Progress = { run: 0, phase: "idle", logs: EMPTY_LOGS, cancelled: false };
 const NO_IMAGES: never[] = [];
+const ignore = () => {};
 
 function abortError(message: string): DOMException {
   return new DOMException(message, "AbortError");
 }
 
 /**
- * Generate with one Kontext endpoint: `submit(input)` runs `client.subscribe` (submit → status stream or polling →
- * result) inside a TanStack mutation and keeps its progress (request id, queue position, logs) next to it.
- * Input and output types follow the endpoint id.
+ * Generate with one Kontext endpoint: `submit(input)` starts a job (`client.start`) inside a TanStack
+ * mutation, follows its statuses and fetches its result through the job handle, and keeps its progress
+ * (request id, queue position, logs) next to the mutation. Input and output types follow the endpoint id.
  */
 export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontextOptions<E> = {}): UseKontextResult<E> {
   const {
@@ -107,12 +122,12 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     queryClient: queryClientOption,
     logs = true,
     cancelOnUnmount = false,
+    timeout,
     onEnqueue,
     onQueueUpdate,
     onSuccess,
     mode,
     pollInterval,
-    timeout,
     webhookUrl,
     priority,
     startTimeout,
@@ -123,15 +138,37 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
   const client = useKontextClient(clientOption);
   const queryClient = useQueryClient(queryClientOption);
   const [progress, setProgress] = useState<Progress>(IDLE);
-  const runRef = useRef<Run | undefined>(undefined);
+  const runRef = useRef<Run<E> | undefined>(undefined);
   const runCounter = useRef(0);
   // Callbacks and the unmount cleanup read the latest options without re-subscribing.
   const latest = useRef({ onEnqueue, onQueueUpdate, cancelOnUnmount });
   latest.current = { onEnqueue, onQueueUpdate, cancelOnUnmount };
+  const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs };
 
-  const update = useCallback((run: Run, change: (p: Progress) => Progress) => {
+  const update = useCallback((run: Run<E>, change: (p: Progress) => Progress) => {
     setProgress((p) => (p.run === run.id ? change(p) : p));
   }, []);
+
+  /** Follows one job to its result, reporting its progress while this run is the current one. */
+  async function follow(run: Run<E>): Promise<KontextResult<E>> {
+    const { job, controller } = run;
+    const { signal } = controller;
+    const requestId = await untilAborted(job.requestId, signal);
+    run.requestId = requestId;
+    update(run, (p) => ({ ...p, requestId, phase: p.phase === "submitting" ? "IN_QUEUE" : p.phase }));
+    if (!signal.aborted) latest.current.onEnqueue?.(requestId);
+    for await (const status of job.statuses({ signal })) {
+      update(run, (p) => ({
+        ...p,
+        queueStatus: status,
+        // COMPLETED here means the result is being fetched; `status` says COMPLETED once `data` is there.
+        phase: status.status === "IN_QUEUE" ? "IN_QUEUE" : "IN_PROGRESS",
+        logs: mergeLogs(p.logs, status.logs),
+      }));
+      latest.current.onQueueUpdate?.(status);
+    }
+    return job.result({ signal });
+  }
 
   const mutation = useMutation<KontextResult<E>, Error, KontextInput<E>>(
     {
@@ -141,42 +178,18 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
         // A new job replaces the one this hook followed; that one keeps running on the server.
         const previous = runRef.current;
         if (previous && !previous.settled) previous.controller.abort(abortError("Replaced by a new submit"));
-        const run: Run = { id: ++runCounter.current, client, endpoint, controller: new AbortController(), settled: false };
+        const controller = new AbortController();
+        // No signal for the submit itself: once sent, it must answer, or a cancel could not find the job.
+        const job = client.start(endpoint, input, startOptions);
+        const run: Run<E> = { id: ++runCounter.current, job, controller, settled: false };
         runRef.current = run;
         setProgress({ ...IDLE, run: run.id, phase: "submitting" });
+        const limit = timeout === undefined ? undefined : setTimeout(() => expire(run, timeout), timeout);
         try {
-          return await client.subscribe(endpoint, input, {
-            mode,
-            pollInterval,
-            timeout,
-            webhookUrl,
-            priority,
-            startTimeout,
-            hint,
-            headers,
-            logs,
-            signal: run.controller.signal,
-            onEnqueue: (requestId) => {
-              run.requestId = requestId;
-              update(run, (p) => ({ ...p, requestId, phase: p.phase === "submitting" ? "IN_QUEUE" : p.phase }));
-              run.cancelOnEnqueue?.(requestId);
-              if (!run.controller.signal.aborted) latest.current.onEnqueue?.(requestId);
-            },
-            onQueueUpdate: (status) => {
-              if (run.controller.signal.aborted) return;
-              update(run, (p) => ({
-                ...p,
-                queueStatus: status,
-                // COMPLETED here means the result is being fetched; `status` says COMPLETED once `data` is there.
-                phase: status.status === "IN_QUEUE" ? "IN_QUEUE" : "IN_PROGRESS",
-                logs: mergeLogs(p.logs, status.logs),
-              }));
-              latest.current.onQueueUpdate?.(status);
-            },
-          });
+          return await follow(run);
         } finally {
+          clearTimeout(limit);
           run.settled = true;
-          run.onSettled?.();
         }
       },
       onSuccess: (result, ...rest) => {
@@ -188,53 +201,35 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     queryClient,
   );
 
-  /** Stops following `run`; with `remote`, cancels the job on the server too (after its id is known). */
-  const stop = useCallback((run: Run, reason: DOMException, remote: boolean): Promise<CancelResponse | undefined> => {
-    if (!remote || run.settled) {
-      run.controller.abort(reason);
-      return Promise.resolve(undefined);
-    }
-    if (run.requestId) {
-      run.controller.abort(reason);
-      return run.client.cancel(run.endpoint, run.requestId);
-    }
-    // Still submitting: aborting now would lose the request id and leave an orphan job on the server.
-    return new Promise<CancelResponse | undefined>((resolve, reject) => {
-      run.cancelOnEnqueue = (requestId) => {
-        // From here on the answer to the cancel call settles this promise, not the end of the subscription.
-        run.onSettled = undefined;
-        run.controller.abort(reason);
-        run.client.cancel(run.endpoint, requestId).then(resolve, reject);
-      };
-      run.onSettled = () => resolve(undefined);
-    });
-  }, []);
-
   const cancel = useCallback(async () => {
     const run = runRef.current;
-    if (!run || run.settled) return undefined;
+    if (!run || run.settled) return;
     update(run, (p) => ({ ...p, cancelled: true }));
-    return stop(run, abortError("Cancelled"), true);
-  }, [stop, update]);
+    // The job handle cancels remotely as soon as the request id is known, and rejects its waits.
+    await run.job.cancel();
+  }, [update]);
 
   const resetMutation = mutation.reset;
   const reset = useCallback(() => {
     const run = runRef.current;
-    if (run && !run.settled) void stop(run, abortError("Reset"), false);
+    if (run && !run.settled) run.controller.abort(abortError("Reset"));
     runRef.current = undefined;
     setProgress(IDLE);
     resetMutation();
-  }, [resetMutation, stop]);
+  }, [resetMutation]);
 
   useEffect(() => {
     // Runs on unmount only (StrictMode's rehearsal happens before any submit, so it finds nothing to stop).
     return () => {
       const run = runRef.current;
-      if (run && !run.settled) stop(run, abortError("The component unmounted"), latest.current.cancelOnUnmount).catch(() => {});
+      if (!run || run.settled) return;
+      run.controller.abort(abortError("The component unmounted"));
+      if (latest.current.cancelOnUnmount) run.job.cancel().catch(ignore);
     };
-  }, [stop]);
+  }, []);
 
   const status = statusOf(progress, mutation.status);
+  const current = runRef.current?.id === progress.run ? runRef.current : undefined;
   const base: UseKontextBase<E> = {
     submit: mutation.mutate,
     submitAsync: mutation.mutateAsync,
@@ -244,6 +239,7 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     queuePosition: status === "IN_QUEUE" ? queuePositionOf(progress.queueStatus) : undefined,
     logs: progress.logs,
     queueStatus: progress.queueStatus,
+    job: current?.job,
     mutation,
   };
   if (status === "COMPLETED" && mutation.data) {
@@ -253,6 +249,28 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     return { ...base, status, data: undefined, images: NO_IMAGES, error: mutation.error };
   }
   return { ...base, status: status as "idle", data: undefined, images: NO_IMAGES, error: null };
+}
+
+/**
+ * The whole-job `timeout`: the wait here ends with a `KontextTimeoutError` (aborting first, so that is the
+ * error the caller sees), and the job is cancelled on the server, by the handle as soon as its id is known.
+ * The job handle has no whole-job limit of its own.
+ */
+function expire<E extends EndpointId>(run: Run<E>, timeout: number): void {
+  if (run.settled) return;
+  const which = run.requestId ? `the job ${run.requestId}` : "the job";
+  run.controller.abort(new KontextTimeoutError(`${which} took longer than ${timeout} ms`, run.requestId));
+  run.job.cancel().catch(ignore);
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise is left to settle on its own). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function statusOf(progress: Progress, mutationStatus: UseMutationResult["status"]): KontextStatus {

@@ -1,5 +1,7 @@
+import { useQuery } from "@tanstack/react-query";
+import { renderHook, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { kontextQueryKeys, kontextQueryOptions, kontextStatusQueryOptions } from "../src/index.js";
+import { kontextQueryKeys, kontextQueryOptions, kontextStatusQueryOptions, useKontextClient } from "../src/index.js";
 import { setup, T2I } from "./helpers.js";
 
 describe("kontextQueryKeys", () => {
@@ -31,5 +33,20 @@ describe("kontextQueryKeys", () => {
     const result = await queryClient.fetchQuery(resultOptions);
     expect(result.requestId).toBe(requestId);
     expect(queryClient.getQueryData(resultOptions.queryKey)?.data.prompt).toBe("keys");
+  });
+
+  it("the status query options stop polling after an error", async () => {
+    const { wrapper, mock } = setup();
+    const { result } = renderHook(
+      () => useQuery(kontextStatusQueryOptions(useKontextClient(), T2I, "no-such-id", { pollInterval: 20 })),
+      {
+        wrapper,
+      },
+    );
+    await waitFor(() => expect(result.current.status).toBe("error"));
+    const asked = mock.requests.length;
+    // Twenty-five intervals: the old options asked again every 20 ms for as long as the page was open.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mock.requests).toHaveLength(asked);
   });
 });

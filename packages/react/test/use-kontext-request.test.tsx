@@ -1,3 +1,4 @@
+import { KontextApiError } from "@kontext-sdk/client";
 import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
@@ -31,6 +32,33 @@ describe("useKontextRequest", () => {
     // Both halves are cached under the exported keys.
     expect(queryClient.getQueryData(kontextQueryKeys.status(T2I, requestId))).toMatchObject({ status: "COMPLETED" });
     expect(queryClient.getQueryData(kontextQueryKeys.result(T2I, requestId))).toMatchObject({ requestId });
+  });
+
+  it("an unknown id shows the error and asks nothing after it", async () => {
+    const { wrapper, mock } = setup();
+    const { result } = renderHook(() => useKontextRequest(T2I, "no-such-request", { mode: "poll", pollInterval: 20 }), {
+      wrapper,
+    });
+    await waitFor(() => expect(result.current.status).toBe("error"));
+    const error = result.current.error as KontextApiError;
+    expect(error).toBeInstanceOf(KontextApiError);
+    expect(error.status).toBe(404);
+    const asked = mock.requests.length;
+    expect(asked).toBeGreaterThan(0);
+    // Several seconds of real time: at the old fixed poll (or TanStack's retries) this saw many more requests.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(mock.requests).toHaveLength(asked);
+    expect(result.current.status).toBe("error");
+  });
+
+  it("an unknown id on the status stream ends the same way (no poll fallback after a 404)", async () => {
+    const { wrapper, mock } = setup();
+    const { result } = renderHook(() => useKontextRequest(T2I, "no-such-request"), { wrapper });
+    await waitFor(() => expect(result.current.status).toBe("error"));
+    expect((result.current.error as KontextApiError).status).toBe(404);
+    const asked = mock.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(mock.requests).toHaveLength(asked);
   });
 
   it("stays idle without a request id", () => {

@@ -1,4 +1,4 @@
-import { KontextApiError, KontextValidationError } from "@kontext-sdk/client";
+import { KontextApiError, KontextCancelledError, KontextTimeoutError, KontextValidationError } from "@kontext-sdk/client";
 import { act, fireEvent, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { StrictMode } from "react";
 import { describe, expect, it, vi } from "vitest";
@@ -84,15 +84,16 @@ describe("useKontext", () => {
     await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
     const requestId = result.current.requestId!;
 
-    let answer: unknown;
     await act(async () => {
-      answer = await result.current.cancel();
+      await result.current.cancel();
     });
     expect(result.current.status).toBe("cancelled");
     expect(result.current.error).toBeNull();
     expect(result.current.queuePosition).toBeUndefined();
-    expect(answer).toMatchObject({ status: expect.stringMatching(/OK|CANCELLATION_REQUESTED/) });
-    expect(((await outcome) as Error).name).toBe("AbortError");
+    // The job handle's typed error, naming the job.
+    const error = (await outcome) as KontextCancelledError;
+    expect(error).toBeInstanceOf(KontextCancelledError);
+    expect(error.requestId).toBe(requestId);
     expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);
     // fal drops a queued job at once.
     expect(mock.jobs.has(requestId)).toBe(false);
@@ -128,33 +129,43 @@ describe("useKontext", () => {
     expect(result.current.status).toBe("cancelled");
     expect(calls("PUT", /\/cancel$/)).toHaveLength(0);
     hold.release();
-    let answer: unknown;
     await act(async () => {
-      answer = await cancelled;
+      await cancelled;
     });
-    expect(answer).toEqual({ status: "CANCELLATION_REQUESTED" });
     expect(calls("PUT", /\/cancel$/)).toHaveLength(1);
     expect(calls("PUT", /\/cancel$/)[0]!.path).toContain(result.current.requestId!);
     expect(result.current.status).toBe("cancelled");
   });
 
-  it("unmount aborts the local subscription but leaves the job running", async () => {
+  it("unmount stops following the job but leaves it running", async () => {
     const { wrapper, client, calls, clock, mock } = setup();
-    const subscribe = vi.spyOn(client, "subscribe");
-    const { result, unmount } = renderHook(() => useKontext(T2I), { wrapper });
+    const start = vi.spyOn(client, "start");
+    const { result, unmount } = renderHook(() => useKontext(T2I, { mode: "poll", pollInterval: 5 }), { wrapper });
     act(() => result.current.submit(input));
     await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
     const requestId = result.current.requestId!;
-    const signal = subscribe.mock.calls[0]![2]!.signal!;
-    expect(signal.aborted).toBe(false);
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(result.current.job).toBe(start.mock.results[0]!.value);
 
     unmount();
-    expect(signal.aborted).toBe(true);
-    expect((signal.reason as Error).name).toBe("AbortError");
+    const statusCalls = calls("GET", /\/status$/).length;
     act(() => clock.advance(10 * STEP));
-    await Promise.resolve();
+    // Long enough for several polls at 5 ms, had the unmount not stopped them.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(calls("GET", /\/status$/).length).toBeLessThanOrEqual(statusCalls + 1);
     expect(calls("PUT", /\/cancel$/)).toHaveLength(0);
     expect(mock.jobs.get(requestId)).toMatchObject({ cancelled: false });
+  });
+
+  it("timeout cancels the job on the server and ends with KontextTimeoutError", async () => {
+    const { wrapper, calls } = setup();
+    const { result } = renderHook(() => useKontext(T2I, { timeout: 50 }), { wrapper });
+    act(() => result.current.submit(input));
+    await waitFor(() => expect(result.current.status).toBe("error"));
+    const error = result.current.error as KontextTimeoutError;
+    expect(error).toBeInstanceOf(KontextTimeoutError);
+    expect(error.requestId).toBe(result.current.requestId);
+    await waitFor(() => expect(calls("PUT", `/requests/${result.current.requestId}/cancel`)).toHaveLength(1));
   });
 
   it("cancelOnUnmount also cancels the remote job", async () => {
