@@ -12,8 +12,10 @@ export {
   sameOrigin,
   sameOriginRefusal,
 } from "./proxy/authorize.js";
+export { createKontextProxy } from "./proxy/create-proxy.js";
+export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./proxy/node-adapter.js";
+export type { Operation as ProxyOperation } from "./proxy/operations.js";
 export {
-  createKontextProxy,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RUN_TIMEOUT_MS,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
@@ -22,8 +24,6 @@ export {
   type KontextProxyOptions,
   type ProxyTarget,
   TARGET_URL_HEADER,
-} from "./proxy/create-proxy.js";
-export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./proxy/node-adapter.js";
-export type { Operation as ProxyOperation } from "./proxy/operations.js";
+} from "./proxy/options.js";
 export type { ProxyRefusalReason } from "./proxy/refusal.js";
 export { type RouteHandlers, toRouteHandlers } from "./proxy/route-handlers.js";

@@ -1,7 +1,7 @@
 /**
  * `createKontextProxy`: the pipeline that ties the proxy's parts together, in the order that keeps the
- * key safe: access policy → routing → operation policy → validation → key → relay. Each step may answer
- * on its own; nothing reaches the secret store or upstream before every check has passed.
+ * key safe: host check → access policy → routing → operation policy → validation → key → relay. Each step
+ * may answer on its own; nothing reaches the secret store or upstream before every check has passed.
  */
 import { applyWebhookPolicy, checkCaller, checkHost, checkOperation } from "./access.js";
 import { type ProxyConfig, resolveConfig } from "./config.js";
@@ -11,17 +11,6 @@ import { relayCall } from "./relay.js";
 import { resolveRoute } from "./routing.js";
 import { resolveServerKey } from "./server-key.js";
 import { readInput } from "./validation.js";
-
-export {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_RUN_TIMEOUT_MS,
-  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-  DEFAULT_UPSTREAM_TIMEOUT_MS,
-  type KontextProxyHandler,
-  type KontextProxyOptions,
-  type ProxyTarget,
-  TARGET_URL_HEADER,
-} from "./options.js";
 
 const METHODS = new Set(["GET", "POST", "PUT"]);
 

@@ -17,7 +17,7 @@ export type OperationKind = Operation["kind"];
 export type HostKind = "queue" | "sync";
 
 /** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
-export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((e) => e.appPath))].sort(
+export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((endpoint) => endpoint.appPath))].sort(
   (a, b) => b.length - a.length,
 );
 
@@ -53,7 +53,7 @@ const appPathCache = new WeakMap<ReadonlySet<EndpointId>, string[]>();
 export function allowedAppPaths(allowed: ReadonlySet<EndpointId>): string[] {
   let paths = appPathCache.get(allowed);
   if (!paths) {
-    paths = [...new Set([...allowed].map((e) => endpoints[e].appPath))].sort((a, b) => b.length - a.length);
+    paths = [...new Set([...allowed].map((id) => endpoints[id].appPath))].sort((a, b) => b.length - a.length);
     appPathCache.set(allowed, paths);
   }
   return paths;

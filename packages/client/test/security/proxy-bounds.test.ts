@@ -6,25 +6,10 @@
 import { createKontextMock } from "@kontext-sdk/mocks";
 import { INPUT_LIMITS } from "@kontext-sdk/schema";
 import { describe, expect, it } from "vitest";
-import { createKontextProxy } from "../../src/proxy.js";
-import { fakeUpstream } from "../support/fake-upstream.js";
-import { PROXY_KEY, QUEUE, submitRequest, T2I } from "../support/proxy-requests.js";
+import { APP, PROXY, QUEUE, submitRequest, T2I, testProxy } from "../support/proxy-requests.js";
 
-const APP = "https://app.example.com";
-const PROXY = `${APP}/api/fal/proxy`;
 const MULTI = "fal-ai/flux-pro/kontext/max/multi";
-
-function setup(maxBodyBytes?: number) {
-  const upstream = fakeUpstream();
-  const proxy = createKontextProxy({
-    allowedHosts: ["app.example.com"],
-    credentials: PROXY_KEY,
-    fetch: upstream.fetch,
-    onRefused: () => {},
-    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
-  });
-  return { proxy, calls: upstream.calls };
-}
+const setup = (maxBodyBytes?: number) => testProxy(maxBodyBytes === undefined ? {} : { maxBodyBytes });
 
 const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
 

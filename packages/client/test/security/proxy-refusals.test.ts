@@ -5,10 +5,18 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createKontextProxy, type KontextProxyOptions } from "../../src/proxy.js";
 import { fakeUpstream } from "../support/fake-upstream.js";
-import { keyForms, PROXY_KEY, pageRequest, QUEUE, readAll, submitRequest, T2I, VALID_INPUT } from "../support/proxy-requests.js";
-
-const APP = "https://app.example.com";
-const PROXY = `${APP}/api/fal/proxy`;
+import {
+  APP,
+  keyForms,
+  PROXY,
+  PROXY_KEY,
+  pageRequest,
+  QUEUE,
+  readAll,
+  submitRequest,
+  T2I,
+  VALID_INPUT,
+} from "../support/proxy-requests.js";
 
 function setup(options: Partial<KontextProxyOptions> = {}) {
   const upstream = fakeUpstream();

@@ -4,25 +4,26 @@
  * status-stream event, even when it is split across chunks.
  */
 import { describe, expect, it } from "vitest";
-import { createKontextProxy } from "../../src/proxy.js";
-import { fakeUpstream, REQUEST_ID } from "../support/fake-upstream.js";
-import { keyForms, PROXY_KEY, pageRequest, QUEUE, readAll, submitRequest, T2I, VALID_INPUT } from "../support/proxy-requests.js";
+import { REQUEST_ID } from "../support/fake-upstream.js";
+import {
+  APP,
+  keyForms,
+  PROXY,
+  PROXY_KEY,
+  pageRequest,
+  QUEUE,
+  readAll,
+  submitRequest,
+  T2I,
+  testProxy,
+  VALID_INPUT,
+} from "../support/proxy-requests.js";
 
-const APP = "https://app.example.com";
-const PROXY = `${APP}/api/fal/proxy`;
 const RESULT = `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}`;
 const LEAKS = `raw ${PROXY_KEY} | b64 ${btoa(`Key ${PROXY_KEY}`)} | url ${encodeURIComponent(PROXY_KEY)} | half ${PROXY_KEY.split(":")[1]}`;
 
-/** An upstream that echoes the key in every form, in the given place. */
-function leakingProxy(reply: () => Response) {
-  const upstream = fakeUpstream(reply);
-  return createKontextProxy({
-    allowedHosts: ["app.example.com"],
-    credentials: PROXY_KEY,
-    fetch: upstream.fetch,
-    onRefused: () => {},
-  });
-}
+/** A proxy in front of an upstream that echoes the key, in every form, in the given place. */
+const leakingProxy = (reply: () => Response) => testProxy({}, reply).proxy;
 
 function expectNoKey(text: string) {
   for (const form of keyForms(PROXY_KEY)) expect(text).not.toContain(form);

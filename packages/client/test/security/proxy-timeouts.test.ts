@@ -11,10 +11,8 @@ import {
   type KontextProxyOptions,
 } from "../../src/proxy.js";
 import { REQUEST_ID } from "../support/fake-upstream.js";
-import { PROXY_KEY, pageRequest, QUEUE, submitRequest, T2I, VALID_INPUT } from "../support/proxy-requests.js";
+import { APP, PROXY, PROXY_KEY, pageRequest, QUEUE, submitRequest, T2I, VALID_INPUT } from "../support/proxy-requests.js";
 
-const APP = "https://app.example.com";
-const PROXY = `${APP}/api/fal/proxy`;
 const STATUS = `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status`;
 
 function proxyWith(fetch: typeof globalThis.fetch, options: Partial<KontextProxyOptions> = {}) {

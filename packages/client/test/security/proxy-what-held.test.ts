@@ -4,23 +4,10 @@
  * bodies, `__proto__`, client webhooks, redirects, cookies). More of them live in test/proxy.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { createKontextProxy } from "../../src/proxy.js";
-import { fakeUpstream, REQUEST_ID } from "../support/fake-upstream.js";
-import { PROXY_KEY, pageRequest, QUEUE, submitRequest, T2I, VALID_INPUT } from "../support/proxy-requests.js";
+import { REQUEST_ID } from "../support/fake-upstream.js";
+import { APP, PROXY, pageRequest, QUEUE, submitRequest, T2I, testProxy, VALID_INPUT } from "../support/proxy-requests.js";
 
-const APP = "https://app.example.com";
-const PROXY = `${APP}/api/fal/proxy`;
-
-function setup() {
-  const upstream = fakeUpstream();
-  const proxy = createKontextProxy({
-    allowedHosts: ["app.example.com"],
-    credentials: PROXY_KEY,
-    fetch: upstream.fetch,
-    onRefused: () => {},
-  });
-  return { proxy, calls: upstream.calls };
-}
+const setup = () => testProxy();
 
 describe("what held (issue 15)", () => {
   it("path and encoding attacks never reach upstream", async () => {
@@ -77,22 +64,13 @@ describe("what held (issue 15)", () => {
   });
 
   it("upstream cookies are dropped and redirects become 502", async () => {
-    const cookie = fakeUpstream(() => Response.json({ images: [] }, { headers: { "set-cookie": "s=1", server: "x" } }));
-    const proxy = createKontextProxy({
-      allowedHosts: ["app.example.com"],
-      credentials: PROXY_KEY,
-      fetch: cookie.fetch,
-      onRefused: () => {},
-    });
+    const { proxy } = testProxy({}, () => Response.json({ images: [] }, { headers: { "set-cookie": "s=1", server: "x" } }));
     const answer = await proxy(pageRequest(PROXY, APP, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}` }));
     expect(answer.headers.get("set-cookie")).toBeNull();
-    const redirecting = fakeUpstream(() => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }));
-    const second = createKontextProxy({
-      allowedHosts: ["app.example.com"],
-      credentials: PROXY_KEY,
-      fetch: redirecting.fetch,
-      onRefused: () => {},
-    });
+    const { proxy: second } = testProxy(
+      {},
+      () => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }),
+    );
     expect((await second(submitRequest(PROXY, APP, VALID_INPUT))).status).toBe(502);
   });
 });

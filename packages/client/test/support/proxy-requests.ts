@@ -1,9 +1,28 @@
-/** Requests as browsers (and attackers) send them to a proxy mounted at /api/fal/proxy. */
+/** Requests as browsers (and attackers) send them to a proxy mounted at /api/fal/proxy, and a proxy to send them to. */
+import { createKontextProxy, type KontextProxyOptions } from "../../src/proxy.js";
+import { fakeUpstream, type UpstreamReply } from "./fake-upstream.js";
 
 export const PROXY_KEY = "key-id-1234:super-secret-value-5678";
 export const QUEUE = "https://queue.fal.run";
 export const T2I = "fal-ai/flux-pro/kontext/text-to-image";
 export const VALID_INPUT = { prompt: "a tiger", num_images: 1 };
+
+/** The site the test proxy serves, and its mount. */
+export const APP = "https://app.example.com";
+export const PROXY = `${APP}/api/fal/proxy`;
+
+/** A proxy for app.example.com in front of a recording fake upstream; refusals are not logged. */
+export function testProxy(options: Partial<KontextProxyOptions> = {}, reply?: UpstreamReply) {
+  const upstream = fakeUpstream(reply);
+  const proxy = createKontextProxy({
+    allowedHosts: ["app.example.com"],
+    credentials: PROXY_KEY,
+    fetch: upstream.fetch,
+    onRefused: () => {},
+    ...options,
+  });
+  return { proxy, calls: upstream.calls };
+}
 
 /** A request as a page of `origin` sends it with fetch (same-origin in the browser's eyes). */
 export function pageRequest(
