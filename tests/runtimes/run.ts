@@ -114,9 +114,10 @@ async function startSink(): Promise<{ url: string; server: Server }> {
 }
 
 async function startEnvironment() {
-  // Short steps, so every job finishes in about a second, and long enough that a loaded machine
-  // still sees IN_QUEUE and IN_PROGRESS on the stream.
-  const fast = await startMockServer({ timeline: { queueSteps: 1, progressSteps: 2, stepMs: 150 } });
+  // Jobs of about 1.6 s: short enough for the whole run to take a minute, long enough that a slow
+  // runtime on a loaded machine opens its status stream while the job is still queued (the stream and
+  // poll-fallback steps need to see it before COMPLETED).
+  const fast = await startMockServer({ timeline: { queueSteps: 2, progressSteps: 2, stepMs: 400 } });
   // The poll-fallback step's endpoint: every status stream breaks after one event.
   fast.mock.addFault({ kind: "stream-drop", afterEvents: 1, operation: "stream", endpoint: STREAM_DROP_ENDPOINT });
   // Jobs stay queued for minutes, so a cancel surely meets an IN_QUEUE job.
