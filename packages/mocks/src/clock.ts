@@ -49,9 +49,11 @@ export function createManualClock(start = Date.UTC(2025, 0, 1)): ManualClock {
   const runDue = (until: number) => {
     for (;;) {
       let next: (typeof timers)[number] | undefined;
-      for (const t of timers) if (t.at <= until && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      for (const timer of timers) {
+        if (timer.at <= until && (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))) next = timer;
+      }
       if (!next) break;
-      timers = timers.filter((t) => t !== next);
+      timers = timers.filter((timer) => timer !== next);
       // Timers see the time they were due at, so chained timers land on exact step edges.
       now = Math.max(now, next.at);
       next.fn();
@@ -65,7 +67,7 @@ export function createManualClock(start = Date.UTC(2025, 0, 1)): ManualClock {
       const timer = { at: now + Math.max(0, ms), seq: seq++, fn };
       timers.push(timer);
       return () => {
-        timers = timers.filter((t) => t !== timer);
+        timers = timers.filter((pending) => pending !== timer);
       };
     },
     advance(ms) {

@@ -1,6 +1,6 @@
 /**
- * `createKontextMock`: the simulator as one web-standard handler. This module only wires the parts
- * together and routes each request to its operation:
+ * `createKontextMock`: the simulator as one web-standard handler. This module holds the options and
+ * wires the parts together; handler.ts routes each request to its operation:
  *
  *   job-store.ts         the live jobs, request ids, expiry, the concurrency limit
  *   timeline.ts / job.ts how a job moves through the queue, read from the clock
@@ -12,26 +12,17 @@
  *
  * The MSW handlers, the node:http server and `mock.fetch` only adapt it.
  */
-
-import { appPath as endpointApp, unreadableBodyResponse } from "@kontext-sdk/schema/protocol";
-import { MAX_BODY_BYTES, type ParsedBody, parseBody, readBodyText } from "./body.js";
+import { MAX_BODY_BYTES } from "./body.js";
 import { type CancelTimer, type MockClock, realClock } from "./clock.js";
-import type { MockState, RequestScope, ValidateAt } from "./context.js";
+import type { MockState, ValidateAt } from "./context.js";
 import { KontextMockError } from "./errors.js";
-import { faultResponse } from "./fault-responses.js";
-import { FAULT_HEADER, type Fault, type FaultRule, FaultSet, faultFromHeader, type MockOperation } from "./faults.js";
+import { type FaultRule, FaultSet } from "./faults.js";
+import { createHandler, type MockParts } from "./handler.js";
 import type { MockJob } from "./job.js";
 import { JobStore } from "./job-store.js";
 import { fetchFor } from "./mock-fetch.js";
-import { cancel } from "./operations/cancel.js";
-import { file } from "./operations/files.js";
-import { run } from "./operations/run.js";
-import { result, status } from "./operations/status.js";
-import { stream } from "./operations/stream.js";
-import { submit } from "./operations/submit.js";
 import { type RecordedRequest, RequestLog } from "./request-log.js";
-import { internalError, methodNotAllowed, notFound, requestNotFound, unauthorized } from "./responses.js";
-import { locate, type Route, type RouteContext, route } from "./router.js";
+import type { RouteContext } from "./router.js";
 import { resolveTimeline, type Timeline } from "./timeline.js";
 import { type WebhookDelivery, WebhookDispatcher } from "./webhook-delivery.js";
 import { createWebhookSigner, type MockWebhookJwks, type WebhookSigningOptions } from "./webhook-signer.js";
@@ -145,16 +136,12 @@ function checkOptions(options: KontextMockOptions): void {
   }
 }
 
-export function createKontextMock(options: KontextMockOptions = {}): KontextMock {
-  checkOptions(options);
+/** The parts a mock is made of, built from its options. */
+function assemble(options: KontextMockOptions): MockParts {
   const clock = options.clock ?? realClock;
   const setTimer = (callback: () => void, ms: number): CancelTimer => (clock.setTimer ?? realClock.setTimer!)(callback, ms);
   const maxRecorded = options.maxRecordedRequests ?? 10_000;
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const signer = options.webhookSigning === false ? undefined : createWebhookSigner(options.webhookSigning);
-  const webhookJwks = async (): Promise<MockWebhookJwks> => (signer ? signer.jwks() : { keys: [] });
-  const faults = new FaultSet(options.faults, options.seed);
-  const log = new RequestLog({ maxEntries: maxRecorded, maxBodyBytes: options.maxRecordedBodyBytes ?? 64 * 1024 });
   const webhooks = new WebhookDispatcher({
     clock,
     setTimer,
@@ -180,119 +167,36 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     webhooks,
     setTimer,
   };
-  const authorized = (request: Request) =>
-    options.auth === "any" || /^(Key|Bearer) \S+/.test(request.headers.get("authorization") ?? "");
-
-  /** A queue or sync operation: faults first (they stand in for anything in front of the API), then auth. */
-  async function answer(request: Request, url: URL, target: Route, origin: string, body: ParsedBody, entry: RecordedRequest) {
-    if (target.kind === "model") {
-      const hits = takeFaults(request, entry, target.operation, target.endpoint);
-      const early = await faultResponse(hits, target.operation, clock, request.signal);
-      if (early) return early;
-      if (!authorized(request)) return unauthorized();
-      const scope: RequestScope = { request, url, origin, hits, body };
-      return target.operation === "run" ? run(state, scope, target.endpoint) : submit(state, scope, target.endpoint);
-    }
-    if (target.kind !== "request") return notFound();
-    const known = store.get(target.requestId);
-    const job = known && endpointApp(known.endpoint) === target.appPath ? known : undefined;
-    const hits = takeFaults(request, entry, target.operation, job?.endpoint, target.requestId);
-    const early = await faultResponse(hits, target.operation, clock, request.signal);
-    if (early) return early;
-    if (!authorized(request)) return unauthorized();
-    if (!job) return requestNotFound();
-    if (target.operation === "cancel") return cancel(state, job);
-    if (target.operation === "status") return status(state, job, origin, url);
-    if (target.operation === "result") return result(job, origin);
-    const drop = hits.find((fault) => fault.kind === "stream-drop");
-    const dropAfter = drop?.kind === "stream-drop" ? (drop.afterEvents ?? 1) : undefined;
-    return stream(state, { job, origin, url, signal: request.signal, dropAfter });
-  }
-
-  /** The rules that hit this request, plus the one its `x-kontext-mock-fault` header asks for. */
-  function takeFaults(request: Request, entry: RecordedRequest, operation: MockOperation, endpoint?: string, requestId?: string) {
-    entry.operation = operation;
-    const hits: Fault[] = faults.take({ operation, endpoint, requestId });
-    const fromHeader = faultFromHeader(request.headers.get(FAULT_HEADER));
-    return fromHeader ? [...hits, fromHeader] : hits;
-  }
-
-  async function dispatch(
-    request: Request,
-    url: URL,
-    method: string,
-    context: RouteContext | undefined,
-    body: ParsedBody,
-    entry: RecordedRequest,
-  ) {
-    store.sweep();
-    const location = locate(url, method, context);
-    if (!location) return notFound();
-    const target = route(location, method);
-    switch (target.kind) {
-      case "jwks":
-        return Response.json(await webhookJwks(), { headers: { "cache-control": "max-age=3600" } });
-      case "not-found":
-        return notFound();
-      case "method-not-allowed":
-        return methodNotAllowed();
-      case "file": {
-        // Files are served on any host the mock answers, without credentials (like a CDN).
-        entry.operation = "files";
-        const hits = faults.take({ operation: "files", requestId: target.requestId });
-        const early = await faultResponse(hits, "files", clock, request.signal);
-        return early ?? file(store.get(target.requestId), target.index, target.format);
-      }
-      default:
-        return answer(request, url, target, location.origin, body, entry);
-    }
-  }
-
-  const handler: MockHandler = async (request, context) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return notFound();
-    }
-    const method = request.method.toUpperCase();
-    const read =
-      method === "GET" || method === "HEAD"
-        ? ({ ok: true, text: "" } as const)
-        : await readBodyText(request, maxBodyBytes).catch(() => undefined);
-    const text = read?.ok ? read.text : "";
-    const body = parseBody(text);
-    const entry = log.record(request, url, text, body.ok ? body.value : undefined, clock.now());
-    if (!read) return unreadableBodyResponse({ reason: "invalid", message: "the request body could not be read" });
-    if (!read.ok) {
-      entry.bodyBytes = read.bytes;
-      return read.response;
-    }
-    try {
-      return await dispatch(request, url, method, context, body, entry);
-    } catch (error) {
-      if (request.signal?.aborted) throw error;
-      // Never crash the host: an unexpected error is a fal-shaped 500.
-      return internalError();
-    }
+  return {
+    state,
+    faults: new FaultSet(options.faults, options.seed),
+    log: new RequestLog({ maxEntries: maxRecorded, maxBodyBytes: options.maxRecordedBodyBytes ?? 64 * 1024 }),
+    auth: options.auth ?? "required",
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    webhookJwks: async (): Promise<MockWebhookJwks> => (signer ? signer.jwks() : { keys: [] }),
   };
+}
 
+export function createKontextMock(options: KontextMockOptions = {}): KontextMock {
+  checkOptions(options);
+  const parts = assemble(options);
+  const handler = createHandler(parts);
   const mock = handler as KontextMock;
   Object.defineProperties(mock, {
     handler: { value: handler, enumerable: true },
     fetch: { value: fetchFor(handler), enumerable: true },
-    requests: { value: log.entries, enumerable: true },
-    jobs: { value: store.jobs, enumerable: true },
-    webhooks: { value: webhooks.deliveries, enumerable: true },
-    webhookJwks: { value: webhookJwks, enumerable: true },
-    clock: { value: clock, enumerable: true },
-    addFault: { value: (rule: FaultRule) => faults.add(rule), enumerable: true },
+    requests: { value: parts.log.entries, enumerable: true },
+    jobs: { value: parts.state.store.jobs, enumerable: true },
+    webhooks: { value: parts.state.webhooks.deliveries, enumerable: true },
+    webhookJwks: { value: parts.webhookJwks, enumerable: true },
+    clock: { value: parts.state.clock, enumerable: true },
+    addFault: { value: (rule: FaultRule) => parts.faults.add(rule), enumerable: true },
     reset: {
       value: () => {
-        store.clear();
-        log.clear();
-        webhooks.clear();
-        faults.clear(options.faults);
+        parts.state.store.clear();
+        parts.log.clear();
+        parts.state.webhooks.clear();
+        parts.faults.clear(options.faults);
       },
       enumerable: true,
     },
