@@ -32,6 +32,8 @@ export interface Breakage {
   minimalSubmit?: boolean;
   /** Not a breakage: output image fields fal's toolkit declares optional come as `null`. */
   nullImageFields?: boolean;
+  /** Not a breakage (fal does not promise it): the result's x-fal-request-id names another id. */
+  otherResultRequestId?: string;
   /** Broken: the invalid input is accepted, COMPLETED, and its result is a 200 with an output. */
   invalidInputSucceeds?: boolean;
 }
@@ -146,13 +148,15 @@ export function createFakeFal(breakage: Breakage = {}) {
     const images = Array.from({ length: count }, (_, i) =>
       breakage.imageWithoutUrl ? size : { url: `${url.origin}/files/${id}/${i}.png`, ...size },
     );
-    return json(200, {
+    const output = json(200, {
       images,
       timings: { inference: 0.1 },
       seed: 7,
       has_nsfw_concepts: images.map(() => false),
       prompt: String(job.input.prompt),
     });
+    if (breakage.otherResultRequestId) output.headers.set("x-fal-request-id", breakage.otherResultRequestId);
+    return output;
   };
 
   /** A fetch that never leaves the process, for `runContract({ fetch })`. */

@@ -79,6 +79,13 @@ describe("runContract against a server that behaves like fal", () => {
     );
   });
 
+  it("notes, without failing, a result whose x-fal-request-id names another id", async () => {
+    const report = await runAgainst({ otherResultRequestId: "gateway-7" });
+    expect(report.failed).toBe(0);
+    const notes = report.checks.filter((c) => c.name === "result").flatMap((c) => c.notes ?? []);
+    expect(notes).toContain("the result's x-fal-request-id is gateway-7, not fake-1");
+  });
+
   it("fails an invalid input that is accepted and produces an output", async () => {
     const report = await runAgainst({ invalidInputSucceeds: true });
     const invalid = report.checks.find((c) => c.name === "invalid input");

@@ -5,7 +5,7 @@
  * validate earlier and answer the 422 at submit. Both timings pass; the report notes which one it saw.
  */
 import { type EndpointId, endpoints as registry, validateInput } from "@kontext-sdk/schema";
-import { describeErrorBody, isErrorBody } from "@kontext-sdk/schema/protocol";
+import { describeErrorBody, isErrorBody, issuesFromDetail } from "@kontext-sdk/schema/protocol";
 import { KontextContractError } from "../errors.js";
 import { queueUrl, type Recorder, type RunContext, skipped, timed } from "../run/context.js";
 import { type Exchange, send } from "../run/http.js";
@@ -18,6 +18,9 @@ const FAL_422 = "fal answers 422 {detail:[{loc,msg,type}]}, at submit or (as fal
 function noteRefusal(recorder: Recorder, where: string, exchange: Exchange): void {
   const said = isErrorBody(exchange.body) ? `: ${describeErrorBody(exchange.body, 120)}` : "";
   recorder.notes.push(`validated ${where} (422)${said}`);
+  // Which fields the refusal names is worth a line, not a verdict: fal does not promise the wording.
+  const fields = isErrorBody(exchange.body) ? issuesFromDetail(exchange.body.detail).map((issue) => issue.field) : [];
+  if (fields.some(Boolean) && !fields.includes("prompt")) recorder.notes.push(`the 422 names ${fields.join(", ")}, not prompt`);
 }
 
 /** The job was accepted: follow it to COMPLETED, then the result must be the 422. */

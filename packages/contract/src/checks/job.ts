@@ -4,7 +4,7 @@
  * check in the report; a step that cannot run (no request id, never completed) is skipped with why.
  */
 import type { EndpointId } from "@kontext-sdk/schema";
-import { isFinished, requestPath } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS, isFinished, requestPath } from "@kontext-sdk/schema/protocol";
 import { newRecorder, queueUrl, type Recorder, type RunContext, skipped, timed } from "../run/context.js";
 import { send } from "../run/http.js";
 import { inputFor, type JobInput } from "../run/inputs.js";
@@ -75,7 +75,12 @@ async function followJob(context: RunContext, job: JobState): Promise<void> {
   }
   await timed(context, "result", endpoint, async (recorder) => {
     const exchange = await send(context, recorder, "getResult", "GET", queueUrl(context, endpoint, requestId, "result"));
-    if (!exchange.failed) checkOutput(recorder, "getResult", exchange, job.input);
+    if (exchange.failed) return;
+    checkOutput(recorder, "getResult", exchange, job.input);
+    // A client that reports this header instead of the id it asked about would report another job.
+    const echoed = exchange.headers.get(FAL_HEADERS.requestId);
+    if (echoed && echoed !== requestId)
+      recorder.notes.push(`the result's ${FAL_HEADERS.requestId} is ${echoed}, not ${requestId}`);
   });
 }
 
