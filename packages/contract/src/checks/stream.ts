@@ -5,6 +5,7 @@
 import type { EndpointId } from "@kontext-sdk/schema";
 import { isFinished, truncate } from "@kontext-sdk/schema/protocol";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { KontextContractError } from "../errors.js";
 import { checkProgress, checkQueueUrls } from "../protocol-rules.js";
 import { errorText, queueUrl, type Recorder, type RunContext, urlContext } from "../run/context.js";
 import { requestHeaders } from "../run/http.js";
@@ -83,7 +84,7 @@ export async function readStream(
   const stop = () => controller.abort(context.signal?.reason);
   context.signal?.addEventListener("abort", stop, { once: true });
   const timer = setTimeout(
-    () => controller.abort(new Error(`no COMPLETED event within ${context.timeoutMs} ms`)),
+    () => controller.abort(new KontextContractError(`no COMPLETED event within ${context.timeoutMs} ms`)),
     context.timeoutMs,
   );
   const url = queueUrl(context, endpoint, requestId, "stream", "?logs=1");
