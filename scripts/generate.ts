@@ -6,8 +6,9 @@
  *
  * Everything here is derived from the spec so nothing is typed twice: the types (openapi-typescript),
  * the endpoint registry (from the submit paths and their request bodies), the constants (enums,
- * ranges, defaults) and the validators (Ajv standalone code, so no consumer needs a JSON-Schema
- * engine at run time).
+ * ranges, defaults, input bounds, storage paths) and the validators (Ajv standalone code in one
+ * tree-shakeable module, so no consumer needs a JSON-Schema engine at run time). Three documents:
+ * openapi.yaml (queue), sync.yaml (sync host) and storage.yaml (uploads).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -104,8 +105,8 @@ function pointer(doc: Json, ref: string): Json {
     .reduce((n: Json, key) => n[key.replace(/~1/g, "/").replace(/~0/g, "~")], doc);
 }
 
-/** The endpoint registry and the constants, read from the queue document. */
-function registry(queue: Json, sync: Json, storage: Json): string {
+/** Endpoint id → its registry entry, from the queue document's submit paths and the sync document. */
+function endpointEntries(queue: Json, sync: Json): Json {
   const endpoints: Json = {};
   for (const [path, item] of Object.entries<Json>(queue.paths)) {
     if (!item.post) continue;
@@ -135,7 +136,12 @@ function registry(queue: Json, sync: Json, storage: Json): string {
       summary: item.post.summary,
     };
   }
+  return endpoints;
+}
 
+/** The endpoint registry and the constants, read from the queue document. */
+function registry(queue: Json, sync: Json, storage: Json): string {
+  const endpoints = endpointEntries(queue, sync);
   const schemas = queue.components.schemas;
   const base = schemas.KontextInputBase.properties;
   const ranges: Json = {};
@@ -146,16 +152,6 @@ function registry(queue: Json, sync: Json, storage: Json): string {
     if (p.default !== undefined) defaults[name] = p.default;
   }
   const t2iAspect = schemas.TextToImageInput.allOf[1].properties.aspect_ratio.default;
-  const multiImages = schemas.MultiEditInput.allOf[1].properties.image_urls;
-  const limits = {
-    promptMaxLength: base.prompt.maxLength,
-    imageUrlsMaxItems: multiImages.maxItems,
-    maxJsonDepth: schemas.KontextInputBase["x-max-json-depth"],
-    maxBodyBytes: schemas.KontextInputBase["x-max-body-bytes"],
-  };
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`spec: input limit ${name} is missing or not a positive integer`);
-  }
   const constants = {
     aspectRatios: schemas.AspectRatio.enum,
     outputFormats: schemas.OutputFormat.enum,
@@ -163,7 +159,7 @@ function registry(queue: Json, sync: Json, storage: Json): string {
     queueStatuses: schemas.QueueStatus.oneOf.map((s: Json) => resolve(queue, s).properties.status.const),
     cancelStatuses: schemas.CancelResponse.properties.status.enum,
     requestErrorTypes: schemas.RequestErrorType.enum,
-    limits,
+    limits: inputLimits(schemas),
     ranges,
     defaults: { ...defaults, text_to_image_aspect_ratio: t2iAspect },
     queueBaseUrl: queue.servers[0].url,
@@ -210,6 +206,21 @@ export const INPUT_RANGES = ${lit(constants.ranges)} as const;
 /** Defaults the server applies when a field is left out. */
 export const INPUT_DEFAULTS = ${lit(constants.defaults)} as const;
 `;
+}
+
+/** The input bounds (spec/DECISIONS.md 38–40): JSON-Schema bounds where they exist, vendor extensions where not. */
+function inputLimits(schemas: Json): Json {
+  const base = schemas.KontextInputBase;
+  const limits = {
+    promptMaxLength: base.properties.prompt.maxLength,
+    imageUrlsMaxItems: schemas.MultiEditInput.allOf[1].properties.image_urls.maxItems,
+    maxJsonDepth: base["x-max-json-depth"],
+    maxBodyBytes: base["x-max-body-bytes"],
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`spec: input limit ${name} is missing or not a positive integer`);
+  }
+  return limits;
 }
 
 /** The storage document's upload paths and multipart sizes (vendor extensions on the multipart initiate). */
