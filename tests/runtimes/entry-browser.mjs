@@ -3,11 +3,12 @@
 // at /api/fal/proxy (same-origin, let in by the proxy's default policy on the browser's own headers).
 // Each step is logged as `KX {json}`; the orchestrator reads the console.
 import * as client from "@kontext-sdk/client";
+import * as proxy from "@kontext-sdk/client/proxy";
 import * as webhooks from "@kontext-sdk/client/webhooks";
 import { proxyJob, runSteps, T2I } from "./steps.mjs";
 
 const config = globalThis.__KX_CONFIG;
-const kx = { client, webhooks };
+const kx = { client, webhooks, proxy };
 
 /** Another origin (localhost vs 127.0.0.1) must not be able to use the proxy: it answers no CORS preflight. */
 async function crossOriginBlocked() {

@@ -7,7 +7,7 @@ import * as webhooks from "@kontext-sdk/client/webhooks";
 import { foreignCallRefused, proxyJob, runSteps } from "./steps.mjs";
 
 const config = JSON.parse(globalThis.process?.env?.KONTEXT_RUNTIME_CONFIG ?? Deno.env.get("KONTEXT_RUNTIME_CONFIG"));
-const kx = { client, webhooks };
+const kx = { client, webhooks, proxy: proxyModule };
 const MOUNT = "/api/fal/proxy";
 
 function createProxy(publicUrl) {

@@ -2,6 +2,7 @@
 // per step. The proxy step calls the proxy Worker (examples/proxy-worker, bundled the way wrangler
 // bundles it) through a service binding, so the proxy's fetch handler serves that job inside workerd too.
 import * as client from "@kontext-sdk/client";
+import * as proxy from "@kontext-sdk/client/proxy";
 import * as webhooks from "@kontext-sdk/client/webhooks";
 import { foreignCallRefused, proxyJob, runSteps } from "./steps.mjs";
 
@@ -11,7 +12,7 @@ const MOUNT = "/api/fal/proxy";
 export default {
   fetch(_request, env, ctx) {
     const config = JSON.parse(env.CONFIG);
-    const kx = { client, webhooks };
+    const kx = { client, webhooks, proxy };
     const encoder = new TextEncoder();
     const { readable, writable } = new TransformStream();
     const writer = writable.getWriter();

@@ -154,6 +154,11 @@ const SERVER_RUNTIMES: ServerRuntime[] = [
   { name: "deno", cache: "deno", args: ["run", "--allow-net=127.0.0.1", "--allow-env=KONTEXT_RUNTIME_CONFIG", "--allow-read"] },
 ];
 
+function withoutKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FAL_KEY: _key, FAL_KEY_ID: _id, FAL_KEY_SECRET: _secret, ...rest } = env;
+  return rest;
+}
+
 async function versionOf(executable: string): Promise<string> {
   const { stdout } = await execFileAsync(executable, ["--version"]);
   return (stdout.split("\n")[0] ?? "")
@@ -177,7 +182,8 @@ async function runServerRuntime(runtime: ServerRuntime, environment: Environment
   let done = false;
   const child = spawn(executable, [...runtime.args, "entry-server.mjs"], {
     cwd: here,
-    env: { ...process.env, KONTEXT_RUNTIME_CONFIG: JSON.stringify(config), NO_COLOR: "1" },
+    // No key in the environment: the no-key-defaults step checks what happens then.
+    env: { ...withoutKeys(process.env), KONTEXT_RUNTIME_CONFIG: JSON.stringify(config), NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -7,6 +7,7 @@ export type Feature =
   | "cancel"
   | "validation"
   | "webhook"
+  | "no-key-defaults"
   | "proxy"
   | "node-adapter";
 export const FEATURES: readonly Feature[];
@@ -27,7 +28,11 @@ export interface StepConfig {
 type Extra = (() => Promise<string>) | string;
 
 export function runSteps(
-  kx: { client: typeof import("@kontext-sdk/client"); webhooks: typeof import("@kontext-sdk/client/webhooks") },
+  kx: {
+    client: typeof import("@kontext-sdk/client");
+    webhooks: typeof import("@kontext-sdk/client/webhooks");
+    proxy: typeof import("@kontext-sdk/client/proxy");
+  },
   config: StepConfig,
   report: (result: StepResult) => void,
   extras?: { proxy?: Extra; nodeAdapter?: Extra },

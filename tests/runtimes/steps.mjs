@@ -11,6 +11,7 @@ export const FEATURES = [
   "cancel",
   "validation",
   "webhook",
+  "no-key-defaults",
   "proxy",
   "node-adapter",
 ];
@@ -59,7 +60,7 @@ function recordingFetch(calls, inner = fetch) {
 }
 
 /**
- * @param kx `{ client, webhooks }`: the built `@kontext-sdk/client` and `@kontext-sdk/client/webhooks` modules
+ * @param kx `{ client, webhooks, proxy }`: the built `@kontext-sdk/client`, `/webhooks` and `/proxy` modules
  * @param config `{ runtime, mockUrl, slowUrl, sinkUrl }`
  * @param report called once per step
  * @param extras `{ proxy?: () => Promise<string>, nodeAdapter?: () => Promise<string> }` runtime-specific steps,
@@ -185,6 +186,42 @@ export async function runSteps(kx, config, report, extras = {}) {
     const tampered = await verifyWebhook({ headers: delivery.headers, body: `${delivery.body} ` }, { jwksUrl });
     check(!tampered.ok && tampered.reason === "signature_mismatch", `a tampered body gave ${tampered.reason}`);
     return "Ed25519 signature verified with the mock's JWKS; a tampered body refused";
+  });
+
+  await step(report, "no-key-defaults", async () => {
+    // No key anywhere: the client's and the proxy's FAL_KEY lookups must fail politely on every runtime
+    // (no `process` in Workers and browsers; a refused env read under Deno's permissions).
+    let client;
+    try {
+      createKontextClient({ baseUrl: config.mockUrl });
+      client = "createKontextClient() constructed";
+    } catch (error) {
+      check(
+        kx.client.isKontextError(error),
+        `createKontextClient() without credentials threw ${describeError(error)}, not a KontextError`,
+      );
+      client = `createKontextClient() threw a ${error.name}`;
+    }
+    const keyless = kx.proxy.createKontextProxy({
+      target: config.mockUrl,
+      basePath: "/api/fal/proxy",
+      authorize: () => true,
+      onRefused: () => {},
+      onError: () => {},
+    });
+    const answer = await keyless(
+      new Request(`http://localhost/api/fal/proxy/${T2I}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ prompt }),
+      }),
+    );
+    const body = await answer.json().catch(() => ({}));
+    check(
+      answer.status === 500 && body.error_type === "proxy_misconfigured",
+      `${client}; a proxy without a key answered ${answer.status} ${JSON.stringify(body).slice(0, 160)}, not 500 proxy_misconfigured`,
+    );
+    return `${client}; a keyless proxy answers 500 proxy_misconfigured`;
   });
 
   for (const feature of ["proxy", "node-adapter"]) {
