@@ -3,6 +3,7 @@ import {
   createKontextProxy,
   DEFAULT_MAX_BODY_BYTES,
   isSameOriginRequest,
+  KontextProxyConfigError,
   type KontextProxyOptions,
   toRouteHandlers,
 } from "../src/proxy.js";
@@ -192,6 +193,13 @@ describe("refusing everything else, without calling upstream", () => {
     expect(() => createKontextProxy({ target: "queue.fal.run" })).toThrow(/absolute URL/);
     expect(() => createKontextProxy({ target: "file:///etc" })).toThrow(/http/);
     expect(() => createKontextProxy({ target: "https://u:p@gateway.example.com" })).toThrow(/credentials/);
+    // The error names the option and the rule, never the credentials in the URL.
+    expect(() => createKontextProxy({ target: "https://user:gateway-token-123@gateway.example.com" })).toThrow(
+      KontextProxyConfigError,
+    );
+    expect(() => createKontextProxy({ target: "https://user:gateway-token-123@gateway.example.com" })).not.toThrow(
+      /gateway-token-123/,
+    );
     expect(() => createKontextProxy({ maxBodyBytes: Number.NaN })).toThrow(/maxBodyBytes/);
   });
 

@@ -1,6 +1,6 @@
 /** The options, checked and settled once when the proxy is created. */
 import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
-import { escapeControl, truncate } from "@kontext-sdk/schema/protocol";
+import { escapeControl, KontextError, truncate } from "@kontext-sdk/schema/protocol";
 import { type AllowedHosts, defaultAllowedHosts } from "./allowed-hosts.js";
 import type { HostKind } from "./operations.js";
 import {
@@ -43,14 +43,20 @@ export interface ProxyConfig {
 
 export const trimSlash = (text: string) => text.replace(/\/+$/, "");
 
+/** An option `createKontextProxy` cannot work with; the message names the option and the rule. */
+export class KontextProxyConfigError extends KontextError {
+  override name = "KontextProxyConfigError";
+}
+
 export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
   const allowed = new Set<EndpointId>();
   for (const id of options.allow ?? (Object.keys(endpoints) as EndpointId[])) {
-    if (!isEndpointId(id)) throw new TypeError(`createKontextProxy: allow lists an unknown endpoint id ${JSON.stringify(id)}`);
+    if (!isEndpointId(id))
+      throw new KontextProxyConfigError(`createKontextProxy: allow lists an unknown endpoint id ${JSON.stringify(id)}`);
     allowed.add(id);
   }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!(maxBodyBytes >= 0)) throw new TypeError("createKontextProxy: maxBodyBytes must be a non-negative number");
+  if (!(maxBodyBytes >= 0)) throw new KontextProxyConfigError("createKontextProxy: maxBodyBytes must be a non-negative number");
   const timeouts = {
     upstreamMs: positive("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS),
     runMs: positive("runTimeoutMs", options.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS),
@@ -120,7 +126,7 @@ function warnOncePerReason(): ProxyConfig["refused"] {
 }
 
 function positive(name: string, value: number): number {
-  if (!(value > 0)) throw new TypeError(`createKontextProxy: ${name} must be a positive number of milliseconds`);
+  if (!(value > 0)) throw new KontextProxyConfigError(`createKontextProxy: ${name} must be a positive number of milliseconds`);
   return value;
 }
 
@@ -129,13 +135,23 @@ function toBase(host: HostKind, href: string): Base {
   try {
     url = new URL(href);
   } catch {
-    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} is not an absolute URL`);
+    throw new KontextProxyConfigError(`createKontextProxy: target ${shown(href)} is not an absolute URL`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must be an http(s) URL`);
+    throw new KontextProxyConfigError(`createKontextProxy: target ${shown(href)} must be an http(s) URL`);
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw new TypeError(`createKontextProxy: target ${JSON.stringify(href)} must not have credentials, a query or a hash`);
+    throw new KontextProxyConfigError(`createKontextProxy: target ${shown(href)} must not have credentials, a query or a hash`);
   }
   return { host, url, path: trimSlash(url.pathname) };
+}
+
+/** A target as an error may show it: without user:password (a token put in the URL stays out of logs). */
+function shown(href: string): string {
+  try {
+    const url = new URL(href);
+    return JSON.stringify(`${url.protocol}//${url.host}${url.pathname}`);
+  } catch {
+    return JSON.stringify(truncate(escapeControl(href.replace(/\/\/[^/@]*@/, "//")), 80));
+  }
 }

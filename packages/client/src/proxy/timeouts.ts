@@ -3,8 +3,10 @@
  * streamed bodies. A silent upstream must not hold the browser's connection, or the proxy's, for ever.
  */
 
-/** Thrown into a race when the deadline passes. */
-export class UpstreamTimeout extends Error {
+import { KontextError } from "@kontext-sdk/schema/protocol";
+
+/** Thrown into a race when the deadline passes, and the error a silent stream ends with. */
+export class UpstreamTimeout extends KontextError {
   override name = "UpstreamTimeout";
 }
 

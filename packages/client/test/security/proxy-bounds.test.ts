@@ -33,7 +33,7 @@ describe("bounded inputs (issue 15 #9, #10)", () => {
       expect.objectContaining({ loc: ["body"], type: "json_too_deep", ctx: { max_depth: INPUT_LIMITS.maxJsonDepth } }),
     ]);
     expect(calls).toHaveLength(0);
-  });
+  }, 60_000);
 
   it("refuses a prompt over the spec's length and image_urls over the spec's count, naming the field", async () => {
     const { proxy, calls } = setup();
@@ -57,7 +57,7 @@ describe("bounded inputs (issue 15 #9, #10)", () => {
     const atTheBound = await proxy(submitRequest(PROXY, APP, { prompt: "x".repeat(INPUT_LIMITS.promptMaxLength) }));
     expect(atTheBound.status).toBe(200);
     expect(calls).toHaveLength(1);
-  });
+  }, 60_000);
 });
 
 describe("the proxy and the mock answer bad input alike (issue 13 §4)", () => {

@@ -95,7 +95,7 @@ describe("upstream timeouts (issue 15 #8)", () => {
         }),
         { headers: { "content-type": "text/event-stream" } },
       )) as unknown as typeof globalThis.fetch;
-    const response = await proxyWith(chatty, { streamIdleTimeoutMs: 5_000 })(
+    const response = await proxyWith(chatty, { streamIdleTimeoutMs: 30_000 })(
       pageRequest(PROXY, APP, { target: `${STATUS}/stream` }),
     );
     const text = await response.text();
