@@ -1,6 +1,6 @@
 // Node, Bun and Deno run this file as is (no bundling): it imports the BUILT packages by name, the way
 // a user's program does, runs the shared steps and prints one `KX {json}` line per step.
-// Config comes from the KONTEXT_RUNTIME_CONFIG environment variable (set by scripts/test-runtimes.mjs).
+// Config comes from the KONTEXT_RUNTIME_CONFIG environment variable (set by tests/runtimes/run.ts).
 import * as client from "@kontext-sdk/client";
 import * as proxyModule from "@kontext-sdk/client/proxy";
 import * as webhooks from "@kontext-sdk/client/webhooks";
