@@ -668,17 +668,21 @@ describe("toRouteHandlers (Next.js app routes)", () => {
   });
 });
 
+/** An upstream event stream the test writes to as it goes. */
+function eventSource() {
+  const encoder = new TextEncoder();
+  let output!: ReadableStreamDefaultController<Uint8Array>;
+  const events = new ReadableStream<Uint8Array>({
+    start(controller) {
+      output = controller;
+    },
+  });
+  return { events, push: (text: string) => output.enqueue(encoder.encode(text)), close: () => output.close() };
+}
+
 describe("the status stream", () => {
   it("passes server-sent events through as they arrive, without buffering", async () => {
-    let push!: (text: string) => void;
-    let close!: () => void;
-    const events = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const encoder = new TextEncoder();
-        push = (text) => controller.enqueue(encoder.encode(text));
-        close = () => controller.close();
-      },
-    });
+    const { events, push, close } = eventSource();
     const upstream = fakeUpstream(
       () => new Response(events, { headers: { "content-type": "text/event-stream", "x-fal-request-id": REQUEST_ID } }),
     );
@@ -705,15 +709,7 @@ describe("the status stream", () => {
   });
 
   it("rewrites the URLs inside events, even when a line is split across chunks", async () => {
-    let push!: (text: string) => void;
-    let close!: () => void;
-    const events = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const encoder = new TextEncoder();
-        push = (text) => controller.enqueue(encoder.encode(text));
-        close = () => controller.close();
-      },
-    });
+    const { events, push, close } = eventSource();
     const upstream = fakeUpstream(() => new Response(events, { headers: { "content-type": "text/event-stream" } }));
     const proxy = createKontextProxy({ ...HOSTS, credentials: KEY, fetch: upstream.fetch });
     const response = await proxy(browser(PROXY, { target: `${QUEUE}/fal-ai/flux-pro/requests/${REQUEST_ID}/status/stream` }));
