@@ -192,6 +192,48 @@ describe("kontext-mock bin", () => {
     }
   });
 
+  it("--validate-at submit answers an invalid input with the 422 at once", async () => {
+    const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", bin, "--port", "0", "--validate-at", "submit", "--concurrency-limit", "2"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)[\s\S]*input validated at: submit/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", (code) => reject(new Error(`exited ${code}`)));
+      });
+      const r = await fetch(`${url}/${T2I}`, { method: "POST", headers: JSON_HEADERS, body: '{"prompt":"bin","num_images":9}' });
+      expect(r.status).toBe(422);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
+  it.each([
+    [["--validate-at", "later"], '--validate-at must be "result" or "submit"'],
+    [["--cors", "everyone"], '--cors must be "localhost", "*" or "off"'],
+    [["--concurrency-limit", "0"], "--concurrency-limit must be a number between 1"],
+  ])("rejects %j", async (args, message) => {
+    const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+  });
+
   it("rejects bad options", async () => {
     const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", bin, "--fail-rate", "2"], { stdio: ["ignore", "pipe", "pipe"] });
