@@ -2,10 +2,9 @@
  * The client: the transport, the queue calls, submit, the job handle and sync runs, put together.
  * Each piece lives in its own module; this one only wires them and holds the public entry points.
  */
-import type { EndpointId, paths } from "@kontext-sdk/schema";
+import type { EndpointId } from "@kontext-sdk/schema";
 import { validateInput } from "@kontext-sdk/schema";
 import { originOf } from "@kontext-sdk/schema/protocol";
-import createClient from "openapi-fetch";
 import { isBrowser } from "./credentials.js";
 import { KontextError } from "./errors.js";
 import type { FollowState } from "./follow.js";
@@ -20,42 +19,25 @@ import type { KontextClient, KontextClientOptions, KontextInput, KontextJob, Kon
 export { nextPollWait, POLL_BACKOFF, STREAM_IDLE_MS, STREAM_REOPENS } from "./follow.js";
 export type * from "./types.js";
 
-const QUEUE_HOST = "https://queue.fal.run";
+export const QUEUE_HOST = "https://queue.fal.run";
 const SYNC_HOST = "https://fal.run";
 
 /**
- * The client, validating inputs with the schema's compiled validators unless `validate: false`.
+ * The client, validating inputs with the schema's compiled validators unless `validate: false`. The typed
+ * openapi-fetch client over the spec's paths is `createKontextRawClient` (its own entry point, so a bundle
+ * that only runs jobs does not carry openapi-fetch).
  */
 export function createKontextClient(options: KontextClientOptions = {}): KontextClient {
   const { validate } = options;
-  const [lite, send] = build({
+  return build({
     ...options,
     validate: validate === false ? false : typeof validate === "function" ? validate : validateInput,
-  });
-  const raw = createClient<paths>({
-    baseUrl: options.baseUrl ?? QUEUE_HOST,
-    // openapi-fetch's Request goes through the same transport (auth, proxy, retries); every final answer,
-    // error or not, is handed back for openapi-fetch to read.
-    fetch: async (request) => {
-      const body = /^(GET|HEAD)$/.test(request.method) ? undefined : await request.text();
-      const call = {
-        method: request.method,
-        url: request.url,
-        body,
-        headers: request.headers,
-        signal: request.signal,
-        once: request.method === "POST",
-      };
-      return (await send(call, "raw"))[1];
-    },
-  });
-  return { ...lite, raw };
+  })[0];
 }
 
 /**
- * The lifecycle alone, for bundles that count bytes: no compiled validators and no `raw` openapi-fetch
- * client. Inputs are checked only when `validate` is a function (e.g. `validateInput` from
- * `@kontext-sdk/schema`).
+ * The lifecycle alone, for bundles that count bytes: no compiled validators. Inputs are checked only when
+ * `validate` is a function (e.g. `validateInput` from `@kontext-sdk/schema`).
  */
 export function createKontextClientLite(options: KontextClientOptions = {}): KontextLiteClient {
   return build(options)[0];
@@ -70,8 +52,8 @@ function syncHostOf(options: KontextClientOptions): string | undefined {
   return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? SYNC_HOST : undefined;
 }
 
-// The lifecycle and the transport it runs on (shared with the raw client, not public).
-function build(options: KontextClientOptions): [KontextLiteClient, Send] {
+/** The lifecycle and the transport it runs on (the raw client reuses the transport; not public). */
+export function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   const base = options.baseUrl ?? QUEUE_HOST;
   const syncBase = syncHostOf(options);
   if (isBrowser() && typeof options.credentials === "string" && !options.proxyUrl && !options.dangerouslyAllowBrowser) {

@@ -11,6 +11,7 @@
  *   follow.ts   following a job: stream, reopen when silent, adaptive polling
  *   job.ts      the job handle (start / job / subscribe build on it)
  *   run.ts      sync runs, and the rule for which host they may go to
+ *   raw.ts      createKontextRawClient: openapi-fetch over the spec's paths, on the same transport
  *   stream.ts   the SSE reader of fal's status stream
  *   errors.ts   the error classes (KontextError is the protocol core's)
  *   credentials.ts, inputs.ts, retry.ts, signals.ts, urls.ts: keys, binary images, backoff, abort wiring, paths
@@ -47,6 +48,7 @@ export {
 } from "./errors.js";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./http.js";
 export { type BinaryImage, toDataUri, type WithBinaryImages } from "./inputs.js";
+export { createKontextRawClient } from "./raw.js";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
 export type {
   FollowOptions,

@@ -163,7 +163,6 @@ export interface KontextJob<E extends EndpointId = EndpointId> {
 }
 
 export interface KontextClient {
-  raw: KontextRawClient;
   submit<E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: SubmitOptions): Promise<SubmitResult>;
   status(endpoint: EndpointId, requestId: string, options?: StatusOptions): Promise<QueueStatus>;
   streamStatus(endpoint: EndpointId, requestId: string, options?: StatusOptions): AsyncIterable<QueueStatus>;
@@ -177,5 +176,5 @@ export interface KontextClient {
   run<E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: RunOptions): Promise<KontextResult<E>>;
 }
 
-/** The client without `raw`, from `createKontextClientLite`. */
-export type KontextLiteClient = Omit<KontextClient, "raw">;
+/** The client from `createKontextClientLite`: the same methods (it only differs in its default validation). */
+export type KontextLiteClient = KontextClient;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createKontextClient, KontextError } from "../src/index.js";
+import { createKontextClient, createKontextRawClient, KontextError } from "../src/index.js";
 import { falQueue, json, output, submitted } from "./helpers.js";
 
 const MAX = "fal-ai/flux-pro/kontext/max" as const;
@@ -30,8 +30,8 @@ describe("a Bearer gateway whose answers point at fal's own host", () => {
 
   it("never sends the key to a foreign origin, even through the raw client", async () => {
     const q = falQueue();
-    const c = createKontextClient({ baseUrl: GW, credentials: "k", fetch: q.fetch });
-    await c.raw.GET("/fal-ai/flux-pro/requests/{request_id}/status", {
+    const raw = createKontextRawClient({ baseUrl: GW, credentials: "k", fetch: q.fetch });
+    await raw.GET("/fal-ai/flux-pro/requests/{request_id}/status", {
       params: { path: { request_id: "r1" } },
       baseUrl: "https://evil.example",
     });
@@ -40,18 +40,18 @@ describe("a Bearer gateway whose answers point at fal's own host", () => {
   });
 });
 
-describe("raw", () => {
+describe("createKontextRawClient", () => {
   it("is openapi-fetch over the spec's paths, with the client's auth and retries", async () => {
     const q = falQueue({ id: "x1", override: (_, i) => (i === 0 ? json({ detail: "later" }, 503) : undefined) });
-    const c = createKontextClient({ credentials: "k", fetch: q.fetch, retry: { baseDelay: 1 } });
-    const { data, response } = await c.raw.GET("/fal-ai/flux-pro/requests/{request_id}/status", {
+    const raw = createKontextRawClient({ credentials: "k", fetch: q.fetch, retry: { baseDelay: 1 } });
+    const { data, response } = await raw.GET("/fal-ai/flux-pro/requests/{request_id}/status", {
       params: { path: { request_id: "x1" } },
     });
     expect(response.status).toBe(202);
     expect(data?.status).toBe("IN_QUEUE");
     expect(q.calls).toHaveLength(2);
     expect(q.calls[1]!.headers.get("authorization")).toBe("Key k");
-    const sub = await c.raw.POST("/fal-ai/flux-pro/kontext/max", { body: input });
+    const sub = await raw.POST("/fal-ai/flux-pro/kontext/max", { body: input });
     expect(sub.data?.request_id).toBe("x1");
     expect(JSON.parse(q.calls[2]!.body!)).toEqual(input);
   });
@@ -60,8 +60,8 @@ describe("raw", () => {
     const q = falQueue({
       override: () => json({ detail: [{ loc: ["body", "prompt"], msg: "required", type: "missing" }] }, 422),
     });
-    const c = createKontextClient({ credentials: "k", fetch: q.fetch });
-    const { error, response } = await c.raw.POST("/fal-ai/flux-pro/kontext/max", { body: input });
+    const raw = createKontextRawClient({ credentials: "k", fetch: q.fetch });
+    const { error, response } = await raw.POST("/fal-ai/flux-pro/kontext/max", { body: input });
     expect(response.status).toBe(422);
     expect(error?.detail).toHaveLength(1);
   });
