@@ -77,6 +77,18 @@ describe("bad command lines exit 2, name the flag and the rule, and send nothing
     expect(server.mock.requests).toHaveLength(0);
   });
 
+  it("a file name with terminal escapes is printed escaped", async () => {
+    const name = "bad\u001b[31mname\u0007.png";
+    await writeFile(join(dir.path, name), "not an image");
+    const r = await run(["edit", "x", "--image", name, ...withKey()], { cwd: dir.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: --image: bad\\u001b[31mname\\u0007.png is not an image");
+    // No control character reaches the terminal.
+    expect(r.stderr).not.toContain("\u001b");
+    expect(r.stderr).not.toContain("\u0007");
+    expect(server.mock.requests).toHaveLength(0);
+  });
+
   it("every issue is listed, one line each", async () => {
     const r = await run(["generate", "a fox", "-n", "9", "--guidance", "0", ...withKey()], { cwd: dir.path });
     expect(r.code).toBe(2);
@@ -222,6 +234,29 @@ describe("help and version", () => {
     const { readFile } = await import("node:fs/promises");
     expect((await readFile(BIN, "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
+
+  it.each(["cli", "mocks"])(
+    "the %s package's bins are committed shims, so a fresh install (nothing built yet) links files that exist",
+    async (pkg) => {
+      const { readFile } = await import("node:fs/promises");
+      const { existsSync } = await import("node:fs");
+      const root = join(import.meta.dirname, "../..", pkg);
+      const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+        bin: Record<string, string>;
+        files: string[];
+      };
+      expect(Object.keys(manifest.bin).length).toBeGreaterThan(0);
+      for (const target of Object.values(manifest.bin)) {
+        // pnpm warns "Failed to create bin" for a target under dist/ before the first build.
+        expect(target).not.toMatch(/dist\//);
+        const text = await readFile(join(root, target), "utf8");
+        expect(text.startsWith("#!/usr/bin/env node\n")).toBe(true);
+        expect(text).toContain('import "../dist/bin.js";');
+        expect(existsSync(join(root, "src/bin.ts"))).toBe(true);
+        expect(manifest.files).toContain(target.replace(/^\.\//, "").split("/")[0]);
+      }
+    },
+  );
 });
 
 /** A port nothing listens on: bound once to learn a free number, then released. */

@@ -52,6 +52,18 @@ describe("no key: the embedded mock", () => {
     }
   });
 
+  it.each([
+    ["status", "fal-ai/flux-pro/kontext/text-to-image", "764cabcf-0000-4000-8000-000000000000"],
+    ["cancel", "fal-ai/flux-pro/kontext/text-to-image", "764cabcf-0000-4000-8000-000000000000"],
+    ["result", "fal-ai/flux-pro/kontext/text-to-image", "764cabcf-0000-4000-8000-000000000000"],
+  ])("%s on the embedded mock says why it knows no id, without the placeholder-image banner", async (...args) => {
+    const r = await run(args, { cwd: dir.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain("placeholders");
+    expect(r.stderr).toContain("starts empty for this command, so it knows no request ids");
+    expect(r.stderr).toContain('run "kontext mock" in another terminal and pass --base-url http://127.0.0.1:4010 --key any');
+  });
+
   it("writes PNG files for --format png, into --out", async () => {
     const r = await run(["generate", "a lighthouse", "--format", "png", "--out", "pictures", "--json"], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
