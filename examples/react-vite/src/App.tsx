@@ -1,6 +1,7 @@
 import type { InputOf, KontextInput } from "@kontext-sdk/client";
 import { type KontextStatus, useKontext } from "@kontext-sdk/react";
 import { type FormEvent, useEffect, useState } from "react";
+import { type FormField, fieldErrors, notAnImage } from "./field-errors.js";
 import { Resume } from "./Resume.js";
 
 const ENDPOINTS = {
@@ -21,17 +22,33 @@ export function App() {
   const [aspectRatio, setAspectRatio] = useState<AspectRatio | "">("1:1");
   const [numImages, setNumImages] = useState(2);
   const [files, setFiles] = useState<File[]>([]);
+  const [imageUrl, setImageUrl] = useState("");
+  // A problem found in the browser before anything was sent (a chosen file that is not an image).
+  const [localImageError, setLocalImageError] = useState<string>();
   const kontext = useKontext<Endpoint>(ENDPOINTS[kind].id);
   const history = useStatusHistory(kontext.status);
   const running = RUNNING.includes(kontext.status);
   const needsImages = kind !== "text-to-image";
+  const errors = fieldErrors(kontext.error);
+  const errorsOf = (field: FormField) => [
+    ...(field === "images" && localImageError ? [localImageError] : []),
+    ...(errors.byField[field] ?? []),
+  ];
 
-  function onSubmit(event: FormEvent) {
+  async function onSubmit(event: FormEvent) {
     event.preventDefault();
+    setLocalImageError(undefined);
+    const problem = await notAnImage(files);
+    if (problem) {
+      kontext.reset();
+      setLocalImageError(problem);
+      return;
+    }
     const common = { prompt, num_images: numImages, ...(aspectRatio ? { aspect_ratio: aspectRatio } : {}) };
-    // Files go as they are: the client turns them into data URIs.
+    // Files go as they are: the client turns them into data URIs. A typed URL goes as it is.
+    const source = imageUrl.trim() || files[0]!;
     const input: KontextInput<Endpoint> =
-      kind === "edit" ? { ...common, image_url: files[0]! } : kind === "multi" ? { ...common, image_urls: files } : common;
+      kind === "edit" ? { ...common, image_url: source } : kind === "multi" ? { ...common, image_urls: files } : common;
     kontext.submit(input);
   }
 
@@ -45,7 +62,7 @@ export function App() {
         </p>
       </header>
 
-      <form className="card" onSubmit={onSubmit}>
+      <form className="card" onSubmit={(event) => void onSubmit(event)}>
         <fieldset className="kinds" disabled={running}>
           <legend>Endpoint</legend>
           {(Object.keys(ENDPOINTS) as Kind[]).map((k) => (
@@ -58,6 +75,8 @@ export function App() {
                 onChange={() => {
                   setKind(k);
                   setFiles([]);
+                  setImageUrl("");
+                  setLocalImageError(undefined);
                   if (k !== "text-to-image" && aspectRatio === "1:1") setAspectRatio("");
                 }}
               />
@@ -76,7 +95,9 @@ export function App() {
             value={prompt}
             placeholder="a red fox reading a newspaper in a snowy park"
             onChange={(e) => setPrompt(e.target.value)}
+            aria-describedby="prompt-error"
           />
+          <FieldError id="prompt-error" messages={errorsOf("prompt")} />
         </label>
 
         {needsImages && (
@@ -87,10 +108,21 @@ export function App() {
               name="images"
               accept="image/*"
               multiple={kind === "multi"}
-              required
-              onChange={(e) => setFiles([...(e.target.files ?? [])])}
+              required={!imageUrl.trim()}
+              aria-describedby="images-error"
+              onChange={(e) => {
+                setFiles([...(e.target.files ?? [])]);
+                setLocalImageError(undefined);
+              }}
             />
             <Thumbnails files={files} />
+            <FieldError id="images-error" messages={errorsOf("images")} />
+          </label>
+        )}
+        {kind === "edit" && (
+          <label className="field">
+            …or an image URL
+            <input name="image_url" value={imageUrl} placeholder="https://…" onChange={(e) => setImageUrl(e.target.value)} />
           </label>
         )}
 
@@ -105,6 +137,7 @@ export function App() {
                 </option>
               ))}
             </select>
+            <FieldError id="aspect-ratio-error" messages={errorsOf("aspect_ratio")} />
           </label>
           <label className="field">
             Images
@@ -113,11 +146,12 @@ export function App() {
                 <option key={n}>{n}</option>
               ))}
             </select>
+            <FieldError id="num-images-error" messages={errorsOf("num_images")} />
           </label>
         </div>
 
         <div className="row actions">
-          <button type="submit" disabled={running || (needsImages && files.length === 0)}>
+          <button type="submit" disabled={running || (needsImages && files.length === 0 && !imageUrl.trim())}>
             Generate
           </button>
           <button type="button" className="secondary" disabled={!running} onClick={() => void kontext.cancel().catch(() => {})}>
@@ -170,7 +204,7 @@ export function App() {
         <section className="results" aria-label="Results">
           {kontext.images.map((image, i) => (
             <figure key={image.url}>
-              <img src={image.url} alt={`Result ${i + 1}`} width={image.width} height={image.height} />
+              <img src={image.url} alt={`Result ${i + 1}`} width={image.width ?? undefined} height={image.height ?? undefined} />
               <figcaption>
                 {image.width}×{image.height} · {image.content_type}
               </figcaption>
@@ -181,6 +215,16 @@ export function App() {
 
       <Resume endpoint={ENDPOINTS[kind].id} />
     </main>
+  );
+}
+
+/** An input error shown under its field (the field's `aria-describedby` points here). */
+function FieldError({ id, messages }: { id: string; messages: string[] }) {
+  if (messages.length === 0) return null;
+  return (
+    <span className="field-error" id={id} data-testid={id} role="alert">
+      {messages.join("; ")}
+    </span>
   );
 }
 

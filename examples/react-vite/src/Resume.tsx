@@ -1,6 +1,14 @@
-import type { EndpointId } from "@kontext-sdk/client";
+import { type EndpointId, KontextApiError } from "@kontext-sdk/client";
 import { useKontextRequest } from "@kontext-sdk/react";
 import { type FormEvent, useState } from "react";
+
+/** A resume that failed, in words: a 404 means the id is unknown there (mistyped, expired, another server). */
+function describeResumeError(error: Error): string {
+  if (error instanceof KontextApiError && error.status === 404) {
+    return `No request with this id is known (404): check the id and the endpoint. ${error.message}`;
+  }
+  return `${error.name}: ${error.message}`;
+}
 
 /** Follow a request id submitted elsewhere (another tab, a server, an earlier visit) with useKontextRequest. */
 export function Resume({ endpoint }: { endpoint: EndpointId }) {
@@ -31,14 +39,19 @@ export function Resume({ endpoint }: { endpoint: EndpointId }) {
           </span>{" "}
           {request.queuePosition !== undefined && `position ${request.queuePosition} · `}
           {request.logs.at(-1)?.message}
-          {request.error && <span role="alert"> {request.error.message}</span>}
+          {request.error && (
+            <span role="alert" data-testid="resume-error">
+              {" "}
+              {describeResumeError(request.error)}
+            </span>
+          )}
         </p>
       )}
       {request.images.length > 0 && (
         <div className="results" data-testid="resume-results">
           {request.images.map((image, i) => (
             <figure key={image.url}>
-              <img src={image.url} alt={`Resumed ${i + 1}`} width={image.width} height={image.height} />
+              <img src={image.url} alt={`Resumed ${i + 1}`} width={image.width ?? undefined} height={image.height ?? undefined} />
             </figure>
           ))}
         </div>

@@ -8,22 +8,23 @@ import { fileURLToPath } from "node:url";
 import { renderImage } from "@kontext-sdk/mocks";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createServer, type ViteDevServer } from "vite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const artifacts = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
 
 interface MockState {
+  url: string;
   requests: { method: string; path: string }[];
   jobs: { requestId: string; endpoint: string; state: string; cancelled: boolean }[];
 }
 
 let server: ViteDevServer;
 let browser: Browser;
-let page: Page;
 let base: string;
-const pageErrors: string[] = [];
-let firstRequestId = "";
+// Each test gets its own page (a fresh browser context: no cache, no storage) and a reset mock.
+let page: Page;
+let pageErrors: string[] = [];
 
 async function freePort(): Promise<number> {
   const probe = createNetServer();
@@ -34,9 +35,22 @@ async function freePort(): Promise<number> {
 }
 
 const mockState = async (): Promise<MockState> => (await fetch(`${base}/__kontext-mock/state`)).json() as Promise<MockState>;
+const post = (path: string, body?: unknown) =>
+  fetch(`${base}${path}`, { method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 const statusText = () => page.getByTestId("status").textContent();
 const waitForStatus = (status: string, timeout = 20_000) =>
   page.waitForFunction((s) => document.querySelector('[data-testid="status"]')?.textContent === s, status, { timeout });
+const resultImagesLoaded = (selector: string, count: number) =>
+  page.waitForFunction(
+    ([css, n]) => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>(css as string)];
+      return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth > 0);
+    },
+    [selector, count] as const,
+  );
+/** Console errors other than the browser's own line for an HTTP error answer (expected in the error tests). */
+const unexpectedErrors = () =>
+  pageErrors.filter((text) => !/Failed to load resource: the server responded with a status of/.test(text));
 
 beforeAll(async () => {
   const port = await freePort();
@@ -63,13 +77,30 @@ beforeAll(async () => {
       "--disable-sync",
     ],
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  // A cold start: Vite transforms the app on the first request, which can take a while on a loaded
+  // machine. Done once here so that no test's time limit pays for it.
+  const warm = await browser.newPage();
+  await warm.goto(base);
+  await warm.getByLabel("Prompt").waitFor({ timeout: 60_000 });
+  await warm.close();
+});
+
+beforeEach(async () => {
+  expect((await post("/__kontext-mock/reset")).status).toBe(204);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   page.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(message.text());
   });
   await page.goto(base);
+  await page.getByLabel("Prompt").waitFor();
+});
+
+afterEach(async () => {
+  await page?.context().close();
 });
 
 afterAll(async () => {
@@ -98,22 +129,18 @@ describe("examples/react-vite in Chromium", () => {
 
     const images = page.getByRole("region", { name: "Results" }).getByRole("img");
     expect(await images.count()).toBe(2);
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll<HTMLImageElement>('section[aria-label="Results"] img')].every(
-        (img) => img.complete && img.naturalWidth > 0,
-      ),
-    );
+    await resultImagesLoaded('section[aria-label="Results"] img', 2);
     const widths = await images.evaluateAll((els) => els.map((el) => (el as HTMLImageElement).naturalWidth));
     expect(widths.every((w) => w > 0)).toBe(true);
 
     // The page only ever called the proxy; the mock saw exactly one submit, for the chosen endpoint.
     const requestId = await page.getByTestId("request-id").textContent();
-    firstRequestId = requestId ?? "";
     const state = await mockState();
     expect(state.requests.filter((r) => r.method === "POST")).toEqual([
       { method: "POST", path: "/fal-ai/flux-pro/kontext/text-to-image" },
     ]);
     expect(state.jobs.find((j) => j.requestId === requestId)).toMatchObject({ state: "COMPLETED", cancelled: false });
+    expect(unexpectedErrors()).toEqual([]);
 
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}e2e.png`, fullPage: true });
@@ -127,15 +154,10 @@ describe("examples/react-vite in Chromium", () => {
     await page.locator('select[name="num_images"]').selectOption("1");
     await page.getByRole("button", { name: "Generate" }).click();
     await waitForStatus("COMPLETED");
-    await page.waitForFunction(() => {
-      const imgs = [...document.querySelectorAll<HTMLImageElement>('section[aria-label="Results"] img')];
-      return imgs.length === 1 && imgs.every((img) => img.complete && img.naturalWidth > 0);
-    });
+    await resultImagesLoaded('section[aria-label="Results"] img', 1);
     const state = await mockState();
-    expect(state.requests.filter((r) => r.method === "POST").at(-1)).toEqual({
-      method: "POST",
-      path: "/fal-ai/flux-pro/kontext/max",
-    });
+    expect(state.requests.filter((r) => r.method === "POST")).toEqual([{ method: "POST", path: "/fal-ai/flux-pro/kontext/max" }]);
+    expect(unexpectedErrors()).toEqual([]);
   });
 
   it("combines several uploaded images", async () => {
@@ -146,21 +168,18 @@ describe("examples/react-vite in Chromium", () => {
     ]);
     await expect.poll(() => page.locator(".thumbs img").count()).toBe(2);
     await page.getByLabel("Prompt").fill("the cat from the first picture on the sofa from the second");
+    await page.locator('select[name="num_images"]').selectOption("1");
     await page.getByRole("button", { name: "Generate" }).click();
     await waitForStatus("COMPLETED");
-    await page.waitForFunction(() => {
-      const imgs = [...document.querySelectorAll<HTMLImageElement>('section[aria-label="Results"] img')];
-      return imgs.length === 1 && imgs.every((img) => img.complete && img.naturalWidth > 0);
-    });
+    await resultImagesLoaded('section[aria-label="Results"] img', 1);
     const state = await mockState();
-    expect(state.requests.filter((r) => r.method === "POST").at(-1)).toEqual({
-      method: "POST",
-      path: "/fal-ai/flux-pro/kontext/max/multi",
-    });
+    expect(state.requests.filter((r) => r.method === "POST")).toEqual([
+      { method: "POST", path: "/fal-ai/flux-pro/kontext/max/multi" },
+    ]);
+    expect(unexpectedErrors()).toEqual([]);
   });
 
-  it("starts a second job and cancels it", async () => {
-    await page.locator('input[name="kind"][value="text-to-image"]').check();
+  it("starts a job and cancels it", async () => {
     await page.getByLabel("Prompt").fill("a lighthouse in a storm");
     await page.getByRole("button", { name: "Generate" }).click();
     await waitForStatus("IN_QUEUE");
@@ -179,23 +198,88 @@ describe("examples/react-vite in Chromium", () => {
     const job = (await mockState()).jobs.find((j) => j.requestId === requestId);
     expect(job === undefined || job.cancelled).toBe(true);
     expect(await statusText()).toBe("cancelled");
+    expect(unexpectedErrors()).toEqual([]);
 
     await page.screenshot({ path: `${artifacts}e2e-cancelled.png`, fullPage: true });
   });
 
-  it("resumes the first request by id after a reload (useKontextRequest)", async () => {
-    await page.reload();
-    await page.getByLabel("Resume a request id").fill(firstRequestId);
-    await page.getByRole("button", { name: "Resume" }).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="resume-status"]')?.textContent === "COMPLETED");
-    await page.waitForFunction(() => {
-      const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-testid="resume-results"] img')];
-      return imgs.length === 2 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+  it("resumes a request submitted elsewhere, by its id (useKontextRequest)", async () => {
+    // Submitted straight to the mock, as another tab or a server would have done.
+    const { url } = await mockState();
+    const submitted = await fetch(`${url}/fal-ai/flux-pro/kontext/text-to-image`, {
+      method: "POST",
+      headers: { authorization: "Key mock-key", "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a paper boat", num_images: 2 }),
     });
-    // A fresh page has an empty cache: it asked for the status, then for the result, through the proxy.
+    const { request_id: requestId } = (await submitted.json()) as { request_id: string };
+    await page.getByLabel("Resume a request id").fill(requestId);
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="resume-status"]')?.textContent === "COMPLETED", null, {
+      timeout: 20_000,
+    });
+    await resultImagesLoaded('[data-testid="resume-results"] img', 2);
+    // A fresh page has an empty cache: it followed the status, then asked for the result, through the proxy.
     const paths = (await mockState()).requests.filter((r) => r.method === "GET").map((r) => r.path);
-    expect(paths).toContain(`/fal-ai/flux-pro/requests/${firstRequestId}/status`);
-    expect(paths).toContain(`/fal-ai/flux-pro/requests/${firstRequestId}`);
-    expect(pageErrors).toEqual([]);
+    expect(paths.some((path) => path.startsWith(`/fal-ai/flux-pro/requests/${requestId}/status`))).toBe(true);
+    expect(paths).toContain(`/fal-ai/flux-pro/requests/${requestId}`);
+    expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it("resuming an unknown id shows the 404 and asks nothing after it", async () => {
+    await page.getByLabel("Resume a request id").fill("no-such-request");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="resume-status"]')?.textContent === "error");
+    expect(await page.getByTestId("resume-error").textContent()).toContain("No request with this id is known (404)");
+    const asked = () => mockState().then((state) => state.requests.filter((r) => r.path.includes("no-such-request")).length);
+    const before = await asked();
+    expect(before).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await asked()).toBe(before);
+    expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it("shows fal's field error from the result (422) next to its field", async () => {
+    // The model refuses the prompt: fal accepts the job, runs it, then answers 422 at the result.
+    expect((await post("/__kontext-mock/fault", { kind: "fail-at-result", status: 422 })).status).toBe(204);
+    await page.getByLabel("Prompt").fill("something the model refuses");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await waitForStatus("error");
+    const next = page.getByTestId("prompt-error");
+    expect(await next.textContent()).toContain("The model could not process this input");
+    // Next to the prompt: inside the prompt's own label, described by it.
+    expect(await page.getByLabel("Prompt").getAttribute("aria-describedby")).toBe("prompt-error");
+    expect(
+      await page
+        .locator("label.field", { has: page.getByTestId("prompt-error") })
+        .locator("textarea")
+        .count(),
+    ).toBe(1);
+    expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it("a chosen file that is not an image is refused next to the file input, before anything is sent", async () => {
+    await page.locator('input[name="kind"][value="edit"]').check();
+    await page
+      .getByLabel("Image to edit")
+      .setInputFiles({ name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not an image") });
+    await page.getByLabel("Prompt").fill("make it snow");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await page.getByTestId("images-error").waitFor();
+    expect(await page.getByTestId("images-error").textContent()).toBe(
+      "notes.png is not an image: choose an image file (PNG, JPEG, WebP, GIF or AVIF: its bytes or a Blob), or give an http(s) URL",
+    );
+    expect((await mockState()).requests).toEqual([]);
+  });
+
+  it("a bare file path as the image URL gets a message that says what to pass instead", async () => {
+    await page.locator('input[name="kind"][value="edit"]').check();
+    await page.getByLabel("…or an image URL").fill("photo.png");
+    await page.getByLabel("Prompt").fill("make it snow");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await waitForStatus("error");
+    expect(await page.getByTestId("images-error").textContent()).toContain(
+      '"photo.png" is not an image the service can read: choose an image file',
+    );
+    expect((await mockState()).requests).toEqual([]);
   });
 });
