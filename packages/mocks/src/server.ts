@@ -33,6 +33,12 @@ export interface MockServerOptions extends KontextMockOptions {
   mock?: KontextMock;
   /** Browser origins allowed (default `"localhost"`); see `MockCors`. */
   cors?: MockCors;
+  /**
+   * `Host` names the server answers, like Vite's `allowedHosts`: a loopback-bound server (the default)
+   * answers loopback names only (`localhost`, `127.0.0.0/8`, `[::1]`), so a DNS-rebound web page
+   * (`Host: evil.example`) gets a 403; a server bound elsewhere answers any. A list adds names; `"*"` any.
+   */
+  allowedHosts?: readonly string[] | "*";
 }
 
 const EXPOSED_HEADERS = [
@@ -57,7 +63,18 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const host = options.host ?? "127.0.0.1";
   const policy = corsPolicy(options.cors ?? "localhost");
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const hostAllowed = hostPolicy(options.allowedHosts, host);
   const server = createServer((req, res) => {
+    const hostHeader = req.headers.host;
+    if (hostHeader !== undefined && !hostAllowed(hostHeader)) {
+      const refusal = flatErrorResponse(
+        403,
+        "the mock server does not answer this Host (see the allowedHosts option)",
+        "host_not_allowed",
+      );
+      void send(req, res, refusal, {});
+      return;
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !policy.allows(origin)) {
       // Not recorded: the request never reaches the API.
@@ -134,6 +151,23 @@ function corsPolicy(cors: MockCors): CorsPolicy {
         ...(anyOrigin ? {} : { vary: "origin" }),
       };
     },
+  };
+}
+
+/** Whether a `Host` header names a host the server answers. Unreadable ones pass here and get their 400 later. */
+function hostPolicy(allowed: readonly string[] | "*" | undefined, boundTo: string): (hostHeader: string) => boolean {
+  const loopbackBound = isLoopbackHost(boundTo);
+  if (allowed === "*" || (allowed === undefined && !loopbackBound)) return () => true;
+  const extra = new Set((allowed ?? []).map((name) => name.toLowerCase()));
+  return (hostHeader) => {
+    let url: URL;
+    try {
+      url = new URL(`http://${hostHeader}`);
+    } catch {
+      return true;
+    }
+    if (url.host.toLowerCase() !== hostHeader.toLowerCase()) return true;
+    return isLoopbackHost(url.hostname) || extra.has(url.hostname.toLowerCase());
   };
 }
 

@@ -87,6 +87,30 @@ describe("the mock server's defaults", () => {
     expect([response.status, response.headers.get("access-control-allow-origin")]).toEqual([200, "*"]);
   });
 
+  it("answers loopback Host names only (a DNS-rebound page gets a 403), unless allowedHosts adds names", async () => {
+    server = await startMockServer({ clock: createManualClock() });
+    const rebound = await rawRequest(
+      server.port,
+      "GET /.well-known/jwks.json HTTP/1.1\r\nHost: evil.example:4010\r\nConnection: close\r\n\r\n",
+    );
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toMatchObject({ error_type: "host_not_allowed" });
+    for (const name of ["localhost:4010", "127.0.0.1", "[::1]:4010"]) {
+      const local = await rawRequest(
+        server.port,
+        `GET /.well-known/jwks.json HTTP/1.1\r\nHost: ${name}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(local.status).toBe(200);
+    }
+    await server.close();
+    server = await startMockServer({ clock: createManualClock(), allowedHosts: ["mock.internal"] });
+    const named = await rawRequest(
+      server.port,
+      "GET /.well-known/jwks.json HTTP/1.1\r\nHost: mock.internal\r\nConnection: close\r\n\r\n",
+    );
+    expect(named.status).toBe(200);
+  });
+
   it("answers a garbage Host, a protocol-relative or an absolute request target with a 400", async () => {
     server = await startMockServer({ clock: createManualClock() });
     const garbageHost = await rawRequest(server.port, "GET /x HTTP/1.1\r\nHost: exa mple\r\nConnection: close\r\n\r\n");
