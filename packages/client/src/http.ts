@@ -47,7 +47,11 @@ export interface Transport {
   maxResponseBytes: number;
 }
 
-/** Auth, proxying, per-call timeout and the retry loop, around the one fetch everything goes through. */
+/**
+ * Auth, proxying, per-call timeout and the retry loop, around the one fetch everything goes through.
+ * A closure over the options read once (trusted origins, key resolver, retry policy, size cap) with its
+ * steps as named inner functions: `headersFor`, `attempt` (one try), `shouldRetry`, and `send` (the loop).
+ */
 export function createTransport(options: KontextClientOptions, hosts: string[]): Transport {
   const trusted = hosts.map(originOf);
   // Behind a proxy (or in a page) the key lives on a server: nothing is attached unless given explicitly.

@@ -35,6 +35,10 @@ const ignore = () => {};
  * A handle on the job that `submitted` resolves to (a submit in flight, or an id given by the caller).
  * A rejected `submitted` (the submit failed) makes `requestId`, `statuses()` and `result()` reject with
  * the submit's error, and settles `done`.
+ *
+ * Longer than most functions here on purpose: it is a closure over the handle's private state (the final
+ * status, the kept failure, the one result fetch, the cancellation) shared by four short named methods;
+ * splitting it would mean passing that state around or exposing it on the handle.
  */
 export function createJob<E extends EndpointId>(
   context: JobContext,
