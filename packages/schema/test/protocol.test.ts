@@ -5,6 +5,7 @@ import {
   bodyTooLargeResponse,
   decodeDataUri,
   describeErrorBody,
+  falKeyFromEnv,
   fieldName,
   flatErrorResponse,
   fromBase64,
@@ -215,5 +216,36 @@ describe("unreadable and oversized bodies", () => {
     expect(large.status).toBe(413);
     expect(large.headers.get("x-fal-error-type")).toBe("request_too_large");
     expect(await large.json()).toEqual({ detail: "the request body is larger than 1024 bytes", error_type: "request_too_large" });
+  });
+});
+
+describe("the key from the environment", () => {
+  it("reads FAL_KEY, then FAL_KEY_ID:FAL_KEY_SECRET, and reports a refused read instead of throwing", () => {
+    const saved = { ...process.env };
+    try {
+      process.env.FAL_KEY = "";
+      process.env.FAL_KEY_ID = "id";
+      process.env.FAL_KEY_SECRET = "secret";
+      expect(falKeyFromEnv()).toEqual({ key: "id:secret", source: "FAL_KEY_ID/FAL_KEY_SECRET" });
+      process.env.FAL_KEY = "whole";
+      expect(falKeyFromEnv()).toEqual({ key: "whole", source: "FAL_KEY" });
+      const refusing = new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('Requires env access to "FAL_KEY", run again with the --allow-env flag');
+          },
+        },
+      );
+      const original = Object.getOwnPropertyDescriptor(process, "env");
+      Object.defineProperty(process, "env", { value: refusing, configurable: true });
+      try {
+        expect(falKeyFromEnv()).toEqual({ refused: expect.stringContaining("--allow-env") });
+      } finally {
+        if (original) Object.defineProperty(process, "env", original);
+      }
+    } finally {
+      process.env = saved;
+    }
   });
 });

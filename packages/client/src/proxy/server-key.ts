@@ -1,4 +1,5 @@
 /** The key the proxy sends upstream: an option, a per-request function, or fal's environment variables. */
+import { falKeyFromEnv } from "@kontext-sdk/schema/protocol";
 import type { KontextProxyOptions } from "./options.js";
 
 export async function resolveServerKey(
@@ -7,9 +8,8 @@ export async function resolveServerKey(
 ): Promise<string | undefined> {
   if (typeof option === "function") return (await option(request)) || undefined;
   if (typeof option === "string") return option || undefined;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (!env) return undefined;
-  if (env.FAL_KEY) return env.FAL_KEY;
-  if (env.FAL_KEY_ID && env.FAL_KEY_SECRET) return `${env.FAL_KEY_ID}:${env.FAL_KEY_SECRET}`;
-  return undefined;
+  // An environment the runtime will not let us read (Deno without --allow-env) is no key: the proxy then
+  // answers its documented `proxy_misconfigured`, not a foreign error.
+  const fromEnv = falKeyFromEnv();
+  return fromEnv && "key" in fromEnv ? fromEnv.key : undefined;
 }

@@ -15,8 +15,10 @@
  *   bytes.ts       base64, hex, SHA-256 on web APIs
  *   sleep.ts       an abortable wait
  *   errors.ts      KontextError, the base of every error the packages throw
+ *   env.ts         fal's key from the environment (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET)
  */
 export { fromBase64, fromHex, sha256Hex, toBase64, toHex } from "./bytes.js";
+export { type EnvKey, type EnvKeySource, falKeyFromEnv } from "./env.js";
 export {
   bodyTooLargeResponse,
   describeErrorBody,
