@@ -4,7 +4,8 @@
  */
 import type { EndpointId, KontextOutput } from "@kontext-sdk/schema";
 import { endpoints, INPUT_DEFAULTS } from "@kontext-sdk/schema";
-import { dimensionsFor, hashString, type ImageFormat, renderImage, toBase64 } from "./images/picture.js";
+import { toDataUri } from "@kontext-sdk/schema/protocol";
+import { dimensionsFor, hashString, type ImageFormat, renderImage } from "./images/picture.js";
 
 /** The fields of a validated input the simulator reads. */
 export interface GenerationInput {
@@ -49,10 +50,10 @@ export function generate(endpoint: EndpointId, input: GenerationInput): Generati
   // Pictures are encoded on first use: a status poll that only needs the timings stays cheap.
   let files: GeneratedFile[] | undefined;
   const render = () =>
-    Array.from({ length: count }, (_, i) => ({
-      bytes: renderImage(format, width, height, hashString(`${seed}:${i}`, promptHash)),
+    Array.from({ length: count }, (_, index) => ({
+      bytes: renderImage(format, width, height, hashString(`${seed}:${index}`, promptHash)),
       contentType: format === "png" ? "image/png" : "image/jpeg",
-      fileName: `${i}.${format}`,
+      fileName: `${index}.${format}`,
     }));
   // A plausible inference time between 0.8 and 2.8 seconds, fixed by the seed.
   const inferenceTime = Math.round((0.8 + (hashString(String(seed), promptHash) % 2000) / 1000) * 1000) / 1000;
@@ -72,19 +73,19 @@ export function generate(endpoint: EndpointId, input: GenerationInput): Generati
 }
 
 /** The output body; `fileUrl(i)` gives the i-th file's URL unless sync_mode asks for data URIs. */
-export function outputFor(g: Generation, fileUrl: (index: number, fileName: string) => string): KontextOutput {
+export function outputFor(generation: Generation, fileUrl: (index: number, fileName: string) => string): KontextOutput {
   return {
-    images: g.files.map((f, i) => ({
-      url: g.syncMode ? `data:${f.contentType};base64,${toBase64(f.bytes)}` : fileUrl(i, f.fileName),
-      content_type: f.contentType,
-      file_name: f.fileName,
-      file_size: f.bytes.length,
-      width: g.width,
-      height: g.height,
+    images: generation.files.map((file, index) => ({
+      url: generation.syncMode ? toDataUri(file.bytes, file.contentType) : fileUrl(index, file.fileName),
+      content_type: file.contentType,
+      file_name: file.fileName,
+      file_size: file.bytes.length,
+      width: generation.width,
+      height: generation.height,
     })),
-    timings: { inference: g.inferenceTime },
-    seed: g.seed,
-    has_nsfw_concepts: g.files.map(() => false),
-    prompt: g.prompt,
+    timings: { inference: generation.inferenceTime },
+    seed: generation.seed,
+    has_nsfw_concepts: generation.files.map(() => false),
+    prompt: generation.prompt,
   };
 }

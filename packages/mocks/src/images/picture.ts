@@ -59,10 +59,3 @@ export function renderImage(format: ImageFormat, width: number, height: number, 
   const rgb = renderPixels(width, height, seed);
   return format === "png" ? encodePng(width, height, rgb) : encodeJpeg(width, height, rgb);
 }
-
-/** Base64 without Node's Buffer, so data URIs work in browsers too. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
