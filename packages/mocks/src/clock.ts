@@ -3,6 +3,7 @@
  * along by advancing a manual clock instead of sleeping. Timers exist only so that pushed
  * things (status streams, webhooks, latency) can wake up when the clock moves.
  */
+import { sleep } from "@kontext-sdk/schema/protocol";
 
 /** A timer's cancel function. */
 export type CancelTimer = () => void;
@@ -83,11 +84,13 @@ export function createManualClock(start = Date.UTC(2025, 0, 1)): ManualClock {
   };
 }
 
-/** Wait `ms` on `clock`; clocks without timers fall back to real time. */
+/** Wait `ms` on `clock`; real time (and clocks without timers) through the protocol core's `sleep`. */
 export function sleepOn(clock: MockClock, ms: number, signal?: AbortSignal | null): Promise<void> {
+  if (clock === realClock || !clock.setTimer) return sleep(ms, signal);
+  const setTimer = clock.setTimer.bind(clock);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const cancel = (clock.setTimer ?? realClock.setTimer!)(() => {
+    const cancel = setTimer(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
