@@ -1,3 +1,4 @@
+import { falKeyFromEnv } from "@kontext-sdk/schema/protocol";
 import { KontextError } from "./errors.js";
 
 /** A key (`FAL_KEY`, `id:secret`, or a gateway token), or a function that fetches one when needed. */
@@ -10,15 +11,18 @@ export const isBrowser = () => typeof window !== "undefined" && typeof document 
 type KeySource = "FAL_KEY" | "FAL_KEY_ID/FAL_KEY_SECRET" | "credentials" | "the credentials function";
 
 /**
- * Node-style default credentials, read through `globalThis` so this module imports nothing Node-only and
- * bundles cleanly for browsers and workers: `FAL_KEY`, else `FAL_KEY_ID:FAL_KEY_SECRET`.
+ * The default credentials, `FAL_KEY` else `FAL_KEY_ID:FAL_KEY_SECRET` (the protocol core reads them through
+ * `globalThis`, so nothing Node-only is imported). A runtime that refuses the read (Deno without
+ * `--allow-env`) gets a KontextError saying how to allow it, not the runtime's own error.
  */
 function envKey(): { key: string; source: KeySource } | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (env?.FAL_KEY) return { key: env.FAL_KEY, source: "FAL_KEY" };
-  if (env?.FAL_KEY_ID && env.FAL_KEY_SECRET)
-    return { key: `${env.FAL_KEY_ID}:${env.FAL_KEY_SECRET}`, source: "FAL_KEY_ID/FAL_KEY_SECRET" };
-  return undefined;
+  const found = falKeyFromEnv();
+  if (found && "refused" in found) {
+    throw new KontextError(
+      "Reading FAL_KEY from the environment was refused (on Deno: --allow-env=FAL_KEY,FAL_KEY_ID,FAL_KEY_SECRET); allow it or pass credentials",
+    );
+  }
+  return found;
 }
 
 /**
