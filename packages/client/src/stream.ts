@@ -20,10 +20,13 @@ type SseMessage = { data: string } | { comment: true };
 export function createSseParser(onMessage: (message: SseMessage) => void): (chunk: string) => number {
   let buffer = "";
   let data: string[] = [];
+  let afterCr = false;
   return (chunk) => {
-    buffer += chunk;
-    // A CR at the very end may be the first half of a CRLF split across chunks: leave it for the next one.
-    const lines = buffer.split(/\r\n|\r(?!$)|\n/);
+    // A CR ends a line at once; when it was the first half of a CRLF split across chunks, the LF that
+    // opens the next chunk belongs to it and is dropped.
+    buffer += afterCr && chunk.startsWith("\n") ? chunk.slice(1) : chunk;
+    afterCr = chunk.endsWith("\r");
+    const lines = buffer.split(/\r\n|\r|\n/);
     buffer = lines.pop() ?? "";
     for (const line of lines) {
       if (line === "") {
