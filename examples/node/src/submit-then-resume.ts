@@ -8,13 +8,9 @@ const endpoint = "fal-ai/flux-pro/kontext/max/text-to-image";
 const submitted = await exampleClient().submit(endpoint, { prompt: "a paper boat on a puddle", seed: 7 });
 console.log(`submitted ${submitted.requestId} (queue position ${submitted.queuePosition})`);
 
-// 2. Later, anywhere: a fresh client resumes by id. Poll the status until COMPLETED, then fetch the result.
-const later = exampleClient();
-for (;;) {
-  const status = await later.status(endpoint, submitted.requestId);
-  console.log(`status ${status.status}`);
-  if (status.status === "COMPLETED") break;
-  await new Promise((resolve) => setTimeout(resolve, 250));
-}
-const { data } = await later.result(endpoint, submitted.requestId);
+// 2. Later, anywhere: a fresh client resumes the job by id. The job handle follows it (the status stream,
+//    polling if the stream breaks; a 404 or 401 ends it with a typed error) and fetches the result once.
+const job = exampleClient().job(endpoint, submitted.requestId, { logs: true });
+for await (const status of job.statuses()) console.log(`status ${status.status}`);
+const { data } = await job.result();
 console.log(`resumed ${submitted.requestId}: ${data.images.length} image(s), seed ${data.seed}`);
