@@ -115,6 +115,9 @@ function abortError(message: string): DOMException {
  * Generate with one Kontext endpoint: `submit(input)` starts a job (`client.start`) inside a TanStack
  * mutation, follows its statuses and fetches its result through the job handle, and keeps its progress
  * (request id, queue position, logs) next to the mutation. Input and output types follow the endpoint id.
+ *
+ * (Longer than most functions here: a fifth of it is the options' destructuring, and the rest is hooks
+ * that React requires to be called in this one function, in this order.)
  */
 export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontextOptions<E> = {}): UseKontextResult<E> {
   const {
@@ -145,30 +148,9 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
   latest.current = { onEnqueue, onQueueUpdate, cancelOnUnmount };
   const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs };
 
-  const update = useCallback((run: Run<E>, change: (p: Progress) => Progress) => {
+  const update: Update<E> = useCallback((run: Run<E>, change: (p: Progress) => Progress) => {
     setProgress((p) => (p.run === run.id ? change(p) : p));
   }, []);
-
-  /** Follows one job to its result, reporting its progress while this run is the current one. */
-  async function follow(run: Run<E>): Promise<KontextResult<E>> {
-    const { job, controller } = run;
-    const { signal } = controller;
-    const requestId = await untilAborted(job.requestId, signal);
-    run.requestId = requestId;
-    update(run, (p) => ({ ...p, requestId, phase: p.phase === "submitting" ? "IN_QUEUE" : p.phase }));
-    if (!signal.aborted) latest.current.onEnqueue?.(requestId);
-    for await (const status of job.statuses({ signal })) {
-      update(run, (p) => ({
-        ...p,
-        queueStatus: status,
-        // COMPLETED here means the result is being fetched; `status` says COMPLETED once `data` is there.
-        phase: status.status === "IN_QUEUE" ? "IN_QUEUE" : "IN_PROGRESS",
-        logs: mergeLogs(p.logs, status.logs),
-      }));
-      latest.current.onQueueUpdate?.(status);
-    }
-    return job.result({ signal });
-  }
 
   const mutation = useMutation<KontextResult<E>, Error, KontextInput<E>>(
     {
@@ -186,7 +168,7 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
         setProgress({ ...IDLE, run: run.id, phase: "submitting" });
         const limit = timeout === undefined ? undefined : setTimeout(() => expire(run, timeout), timeout);
         try {
-          return await follow(run);
+          return await follow(run, update, latest);
         } finally {
           clearTimeout(limit);
           run.settled = true;
@@ -228,18 +210,53 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     };
   }, []);
 
-  const status = statusOf(progress, mutation.status);
   const current = runRef.current?.id === progress.run ? runRef.current : undefined;
+  return shape(progress, mutation, { cancel, reset, job: current?.job });
+}
+
+type Update<E extends EndpointId> = (run: Run<E>, change: (p: Progress) => Progress) => void;
+
+/** Follows one job to its result, reporting its progress while this run is the current one. */
+async function follow<E extends EndpointId>(
+  run: Run<E>,
+  update: Update<E>,
+  // A ref: the callbacks of the latest render, read at each event.
+  callbacks: { readonly current: { onEnqueue?: (requestId: string) => void; onQueueUpdate?: (status: QueueStatus) => void } },
+): Promise<KontextResult<E>> {
+  const { job, controller } = run;
+  const { signal } = controller;
+  const requestId = await untilAborted(job.requestId, signal);
+  run.requestId = requestId;
+  update(run, (p) => ({ ...p, requestId, phase: p.phase === "submitting" ? "IN_QUEUE" : p.phase }));
+  if (!signal.aborted) callbacks.current.onEnqueue?.(requestId);
+  for await (const status of job.statuses({ signal })) {
+    update(run, (p) => ({
+      ...p,
+      queueStatus: status,
+      // COMPLETED here means the result is being fetched; `status` says COMPLETED once `data` is there.
+      phase: status.status === "IN_QUEUE" ? "IN_QUEUE" : "IN_PROGRESS",
+      logs: mergeLogs(p.logs, status.logs),
+    }));
+    callbacks.current.onQueueUpdate?.(status);
+  }
+  return job.result({ signal });
+}
+
+/** The hook's answer: the progress and the mutation, with `data` narrowed by `status`. */
+function shape<E extends EndpointId>(
+  progress: Progress,
+  mutation: UseMutationResult<KontextResult<E>, Error, KontextInput<E>>,
+  actions: Pick<UseKontextBase<E>, "cancel" | "reset" | "job">,
+): UseKontextResult<E> {
+  const status = statusOf(progress, mutation.status);
   const base: UseKontextBase<E> = {
+    ...actions,
     submit: mutation.mutate,
     submitAsync: mutation.mutateAsync,
-    cancel,
-    reset,
     requestId: progress.requestId ?? mutation.data?.requestId,
     queuePosition: status === "IN_QUEUE" ? queuePositionOf(progress.queueStatus) : undefined,
     logs: progress.logs,
     queueStatus: progress.queueStatus,
-    job: current?.job,
     mutation,
   };
   if (status === "COMPLETED" && mutation.data) {
