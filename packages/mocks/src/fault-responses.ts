@@ -67,5 +67,6 @@ function defaultFaultStatus(operation: MockOperation): number {
   if (operation === "result") return 503;
   if (operation === "run") return 504;
   if (operation === "files") return 500;
+  if (operation === "upload") return 503;
   return 429;
 }

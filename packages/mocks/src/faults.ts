@@ -7,9 +7,9 @@ import type { FalErrorShapeName } from "./error-shapes.js";
 import { seededRandom } from "./images/picture.js";
 
 /** The operations the router knows; fault rules and recorded requests name them. */
-export type MockOperation = "submit" | "status" | "stream" | "result" | "cancel" | "run" | "files";
+export type MockOperation = "submit" | "status" | "stream" | "result" | "cancel" | "run" | "files" | "upload";
 
-export const OPERATIONS: readonly MockOperation[] = ["submit", "status", "stream", "result", "cancel", "run", "files"];
+export const OPERATIONS: readonly MockOperation[] = ["submit", "status", "stream", "result", "cancel", "run", "files", "upload"];
 
 export type Fault =
   /**
@@ -44,7 +44,7 @@ export type Fault =
 export type FaultKind = Fault["kind"];
 
 export interface FaultMatch {
-  /** Operations hit; by default every operation but `files` (`stream-drop`: stream; `fail-at-result`: submit and run). */
+  /** Operations hit; by default every operation but `files` and `upload` (the storage flow) (`stream-drop`: stream; `fail-at-result`: submit and run). */
   operation?: MockOperation | readonly MockOperation[];
   /** Endpoint ids hit; queue operations match the job's endpoint. */
   endpoint?: string | readonly string[];
@@ -69,7 +69,8 @@ export interface FaultTarget {
 function defaultOperations(kind: FaultKind): readonly MockOperation[] {
   if (kind === "stream-drop") return ["stream"];
   if (kind === "fail-at-result") return ["submit", "run"];
-  return OPERATIONS.filter((operation) => operation !== "files");
+  // Files and uploads only when named: a rule meant for the queue must not break the storage flow.
+  return OPERATIONS.filter((operation) => operation !== "files" && operation !== "upload");
 }
 
 const asList = <T>(value: T | readonly T[] | undefined): readonly T[] | undefined =>

@@ -17,7 +17,8 @@ import { stream } from "./operations/stream.js";
 import { submit } from "./operations/submit.js";
 import type { RecordedRequest, RequestLog } from "./request-log.js";
 import { internalError, methodNotAllowed, notFound, requestNotFound, unauthorized } from "./responses.js";
-import { locate, type Route, type RouteContext, route } from "./router.js";
+import { type Location, locate, type Route, type RouteContext, route } from "./router.js";
+import type { StorageSimulator } from "./storage.js";
 import type { MockWebhookJwks } from "./webhook-signer.js";
 
 /** What the handler works with, assembled from the options by `createKontextMock`. */
@@ -29,6 +30,8 @@ export interface MockParts {
   /** Request bodies over this are refused with 413. */
   maxBodyBytes: number;
   webhookJwks(): Promise<MockWebhookJwks>;
+  /** fal's storage flow (uploads and the files they make). */
+  storage: StorageSimulator;
 }
 
 /** One request on its way through the handler. */
@@ -49,6 +52,9 @@ export function createHandler(parts: MockParts): MockHandler {
       return notFound();
     }
     const method = request.method.toUpperCase();
+    // Uploads carry raw bytes, larger than the JSON cap: storage reads its own bodies, through its own cap.
+    const location = locate(url, method, context);
+    if (location && parts.storage.owns(location.path)) return answerStorage(parts, request, url, location);
     const read =
       method === "GET" || method === "HEAD"
         ? ({ ok: true, text: "" } as const)
@@ -95,6 +101,22 @@ async function dispatch(parts: MockParts, incoming: Incoming, context: RouteCont
       return answerModel(parts, incoming, target, location.origin);
     case "request":
       return answerRequest(parts, incoming, target, location.origin);
+  }
+}
+
+/** The storage flow: initiate needs credentials (like fal's REST host); signed uploads and files do not. */
+async function answerStorage(parts: MockParts, request: Request, url: URL, location: Location): Promise<Response> {
+  const entry = parts.log.record(request, url, "", undefined, parts.state.clock.now());
+  entry.operation = "upload";
+  const hits = parts.faults.take({ operation: "upload" });
+  const early = await faultResponse(hits, "upload", parts.state.clock, request.signal);
+  if (early) return early;
+  if (parts.storage.needsAuth(location.path) && !isAuthorized(parts, request)) return unauthorized();
+  try {
+    return await parts.storage.handle(request, url, location.origin, location.path);
+  } catch (error) {
+    if (request.signal?.aborted) throw error;
+    return internalError();
   }
 }
 

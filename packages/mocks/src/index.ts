@@ -15,6 +15,7 @@
  * - mock: `createKontextMock`, its options and introspection types (it wires job-store, timeline,
  *   router, operations/*, fault-responses, webhook-delivery and request-log together);
  * - outputs: how a seed is drawn from a prompt;
+ * - storage: fal's upload flow (initiate, signed PUTs, parts, served files, lifecycle expiry);
  * - timeline: how a job moves through the queue;
  * - webhook-signer: fal's Ed25519 webhook signatures, and the JWKS a receiver verifies them with.
  */
@@ -36,6 +37,7 @@ export { dimensionsFor, type ImageFormat, renderImage } from "./images/picture.j
 export { encodePng } from "./images/png.js";
 export {
   createKontextMock,
+  FAL_RESULT_RETENTION,
   isConnectionReset,
   type JobFailure,
   type JobState,
@@ -49,6 +51,12 @@ export {
   type WebhookDelivery,
 } from "./mock.js";
 export { seedFromPrompt } from "./outputs.js";
+export {
+  DEFAULT_FILE_TTL_MS,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type StorageOptions,
+  type StoredFile,
+} from "./storage.js";
 export { DEFAULT_TIMELINE, type Timeline } from "./timeline.js";
 export {
   createWebhookSigner,

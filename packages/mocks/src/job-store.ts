@@ -14,8 +14,8 @@ import { runMs } from "./timeline.js";
 
 export interface JobStoreOptions {
   clock: MockClock;
-  /** Completed jobs are forgotten this long after completion. */
-  completedTtlMs: number;
+  /** How long after completion a job is forgotten (fal keeps results 1 h, ~6 min when they are large). */
+  retentionMs(job: Job): number;
   /** Jobs that may run at once; undefined for no limit. */
   concurrencyLimit: number | undefined;
   /** Seeds request ids, for repeatable runs. */
@@ -131,7 +131,8 @@ export class JobStore {
   }
 
   private expired(job: Job, now: number): boolean {
-    return now >= job.completedAt + this.options.completedTtlMs;
+    // The retention depends on the result's size, which only exists once the job has completed.
+    return now >= job.completedAt && now >= job.completedAt + this.options.retentionMs(job);
   }
 
   private forget(job: Job): void {

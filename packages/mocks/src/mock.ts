@@ -12,17 +12,19 @@
  *
  * The MSW handlers, the node:http server and `mock.fetch` only adapt it.
  */
+import { resultOf } from "./answers.js";
 import { MAX_BODY_BYTES } from "./body.js";
 import { type CancelTimer, type MockClock, realClock } from "./clock.js";
 import type { MockState, ValidateAt } from "./context.js";
 import { KontextMockError } from "./errors.js";
 import { type FaultRule, FaultSet } from "./faults.js";
 import { createHandler, type MockParts } from "./handler.js";
-import type { MockJob } from "./job.js";
+import type { Job, MockJob } from "./job.js";
 import { JobStore } from "./job-store.js";
 import { fetchFor } from "./mock-fetch.js";
 import { type RecordedRequest, RequestLog } from "./request-log.js";
 import type { RouteContext } from "./router.js";
+import { createStorageSimulator, type StorageOptions, type StoredFile } from "./storage.js";
 import { resolveTimeline, type Timeline } from "./timeline.js";
 import { type WebhookDelivery, WebhookDispatcher } from "./webhook-delivery.js";
 import { createWebhookSigner, type MockWebhookJwks, type WebhookSigningOptions } from "./webhook-signer.js";
@@ -56,8 +58,17 @@ export interface KontextMockOptions {
   concurrencyLimit?: number;
   /** Fault rules applied from the start; more with `mock.addFault`. */
   faults?: FaultRule[];
-  /** Completed jobs (and their files) are forgotten this long after completion (default 10 minutes). */
+  /**
+   * Completed jobs (and their files) are forgotten this long after completion, whatever their size. Default:
+   * fal's retention (`resultRetention`).
+   */
   completedTtlMs?: number;
+  /**
+   * fal keeps a result 1 hour after the job completes, but only 6 minutes when it is 10 kB or more
+   * (fal docs, queue "Get request result"), e.g. `sync_mode` data URIs. Past that the mock forgets the
+   * request: status, result and cancel answer the flat 404 of an unknown id. Shorten both in tests.
+   */
+  resultRetention?: { ms?: number; largeMs?: number; largeBytes?: number };
   /**
    * A status stream that has sent nothing for this long gets an SSE comment (`: keep-alive`), so
    * clients and proxies can tell a quiet job from a dead connection (default 10 s).
@@ -92,6 +103,11 @@ export interface KontextMockOptions {
   webhookRetry?: { retries: number; delayMs?: number };
   /** Seeds request ids and fault probabilities, for fully repeatable runs. */
   seed?: number;
+  /**
+   * fal's storage flow (`/storage/upload/initiate`, signed PUTs, parts, served files): the largest upload
+   * (default 256 MiB) and how long files are kept without a lifecycle preference (default 7 days).
+   */
+  storage?: StorageOptions;
 }
 
 export type MockHandler = (request: Request, context?: RouteContext) => Promise<Response>;
@@ -115,6 +131,8 @@ export interface KontextMock {
   reset(): void;
   /** The options' clock. */
   readonly clock: MockClock;
+  /** Files stored through the storage flow (complete uploads), oldest first. */
+  readonly uploads: StoredFile[];
 }
 
 /** Options checked once, with a `KontextMockError` naming the option and the rule. */
@@ -136,6 +154,25 @@ function checkOptions(options: KontextMockOptions): void {
   }
 }
 
+/** fal's result retention (docs, queue "Get request result"): 1 hour, 6 minutes for results of 10 kB or more. */
+export const FAL_RESULT_RETENTION = { ms: 60 * 60_000, largeMs: 6 * 60_000, largeBytes: 10 * 1024 } as const;
+
+/** How long each completed job is kept: `completedTtlMs` for all, else fal's rule on the result's size. */
+function retentionFor(options: KontextMockOptions): (job: Job) => number {
+  const fixed = options.completedTtlMs;
+  if (fixed !== undefined) return () => fixed;
+  const rule = { ...FAL_RESULT_RETENTION, ...options.resultRetention };
+  const sizes = new WeakMap<Job, number>();
+  return (job) => {
+    let size = sizes.get(job);
+    if (size === undefined) {
+      size = JSON.stringify(resultOf(job, "").body ?? null).length;
+      sizes.set(job, size);
+    }
+    return size >= rule.largeBytes ? rule.largeMs : rule.ms;
+  };
+}
+
 /** The parts a mock is made of, built from its options. */
 function assemble(options: KontextMockOptions): MockParts {
   const clock = options.clock ?? realClock;
@@ -153,7 +190,7 @@ function assemble(options: KontextMockOptions): MockParts {
   });
   const store = new JobStore({
     clock,
-    completedTtlMs: options.completedTtlMs ?? 10 * 60_000,
+    retentionMs: retentionFor(options),
     concurrencyLimit: options.concurrencyLimit,
     seed: options.seed,
     onRescheduled: (job) => webhooks.scheduleCompletion(job),
@@ -174,6 +211,7 @@ function assemble(options: KontextMockOptions): MockParts {
     auth: options.auth ?? "required",
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
     webhookJwks: async (): Promise<MockWebhookJwks> => (signer ? signer.jwks() : { keys: [] }),
+    storage: createStorageSimulator(() => clock.now(), options.storage),
   };
 }
 
@@ -190,6 +228,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
     webhooks: { value: parts.state.webhooks.deliveries, enumerable: true },
     webhookJwks: { value: parts.webhookJwks, enumerable: true },
     clock: { value: parts.state.clock, enumerable: true },
+    uploads: { get: () => parts.storage.files(), enumerable: true },
     addFault: { value: (rule: FaultRule) => parts.faults.add(rule), enumerable: true },
     reset: {
       value: () => {

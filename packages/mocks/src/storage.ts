@@ -55,7 +55,8 @@ export interface StorageSimulator {
   owns(path: string): boolean;
   /** True when the route needs the key (initiate); uploads and files are authorised by their URL. */
   needsAuth(path: string): boolean;
-  handle(request: Request, url: URL, origin: string): Promise<Response>;
+  /** `path` is the request's path relative to the mock's base (the URL's own path by default). */
+  handle(request: Request, url: URL, origin: string, path?: string): Promise<Response>;
   /** The files stored so far (complete uploads only). */
   files(): StoredFile[];
 }
@@ -164,13 +165,13 @@ export function createStorageSimulator(now: () => number, options: StorageOption
   return {
     owns: (path) => path.startsWith("/storage/"),
     needsAuth: (path) => INITIATE.test(path),
-    async handle(request, url, origin) {
-      const initiateMatch = INITIATE.exec(url.pathname);
+    async handle(request, url, origin, path = url.pathname) {
+      const initiateMatch = INITIATE.exec(path);
       if (initiateMatch) {
         if (request.method !== "POST") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
         return initiate(request, initiateMatch[1] === "initiate-multipart", origin);
       }
-      const uploadMatch = UPLOAD.exec(url.pathname);
+      const uploadMatch = UPLOAD.exec(path);
       if (uploadMatch) {
         const upload = uploads.get(uploadMatch[1]!);
         // The signed URL is the credential: a wrong or missing signature is refused like fal's CDN does.
@@ -179,7 +180,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
         }
         return receive(request, upload, uploadMatch[2]);
       }
-      const fileMatch = FILE.exec(url.pathname);
+      const fileMatch = FILE.exec(path);
       if (fileMatch) return serve(uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
       return flatErrorResponse(404, "Not found", "not_found");
     },
