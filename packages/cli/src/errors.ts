@@ -3,7 +3,7 @@
  * `describeError` and then the core's `redact` (in the output streams, see io.ts), so a credential
  * can never reach a terminal or a CI log even if some layer below put it into an error.
  */
-import { describeErrorBody, KontextError, truncate } from "@kontext-sdk/schema/protocol";
+import { describeErrorBody, escapeControl, KontextError, truncate } from "@kontext-sdk/schema/protocol";
 
 export const EXIT = {
   ok: 0,
@@ -62,7 +62,7 @@ export interface ErrorContext {
  * recognised by their shape so this module stays independent of its class identities.
  */
 export function describeError(error: unknown, context: ErrorContext = {}): string {
-  if (typeof error !== "object" || error === null) return truncate(String(error), MAX_LINE);
+  if (typeof error !== "object" || error === null) return escapeControl(truncate(String(error), MAX_LINE));
   const e = error as ApiErrorLike;
   const parts: string[] = [];
   if (e.name === "KontextTimeoutError") {
@@ -80,7 +80,8 @@ export function describeError(error: unknown, context: ErrorContext = {}): strin
     parts.push(e.message || e.name || "unknown error");
   }
   if (e.requestId && e.name !== "KontextTimeoutError") parts.push(`(request ${e.requestId})`);
-  return truncate(parts.join(" "), MAX_LINE);
+  // Servers choose much of this text: no terminal escape of theirs reaches the screen.
+  return escapeControl(truncate(parts.join(" "), MAX_LINE));
 }
 
 /** Long enough for a few field errors, short enough to stay one line in a CI log. */

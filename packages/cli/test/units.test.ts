@@ -127,6 +127,11 @@ describe("errors", () => {
     );
   });
 
+  it("a server's terminal escapes never reach the screen", () => {
+    const error = Object.assign(new Error("x"), { name: "KontextApiError", status: 500, body: { detail: "boom\u001b[2J" } });
+    expect(describeError(error)).toBe("API error: HTTP 500 - boom\\u001b[2J");
+  });
+
   it("a 422 from fal keeps fal's words per field", () => {
     const error = Object.assign(new Error("rejected"), {
       name: "KontextValidationError",

@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import type { KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, EndpointKind, KontextOutput } from "@kontext-sdk/schema";
+import { escapeControl } from "@kontext-sdk/schema/protocol";
 import { type Connection, connect } from "../credentials.js";
 import { EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
 import { buildInput, type ImageFlags, numberish } from "../inputs.js";
@@ -140,7 +141,8 @@ function announce(
   json: boolean,
 ): void {
   const stream = json ? ctx.io.stderr : ctx.io.stdout;
-  progress.print(stream, `Request ${requestId} queued on ${endpoint}`);
+  // The id is the server's choice: printed with any control characters escaped.
+  progress.print(stream, `Request ${escapeControl(requestId)} queued on ${endpoint}`);
   // The embedded mock stops with this command, taking its jobs along: a resume hint could only fail.
   if (connection.embedded) progress.print(stream, `  ${EMBEDDED_JOB_NOTE}`);
   else progress.print(stream, `  resume with: ${followUp("result", connection, endpoint, requestId)}`);
