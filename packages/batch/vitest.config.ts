@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The crash tests start runner processes (and a Redis server) and push thousands of short jobs
-    // through the mock server; a loaded machine needs the room.
-    testTimeout: 180_000,
+    // through the mock server; one at a time, with room for a loaded machine.
+    fileParallelism: false,
+    testTimeout: 300_000,
     hookTimeout: 60_000,
   },
 });

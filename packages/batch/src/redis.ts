@@ -277,16 +277,20 @@ export async function waitForBatch(options: WaitOptions): Promise<RedisBatchSumm
     let finished: Map<string, ResultLine> = new Map();
     let stopped = false;
     for (;;) {
-      finished = await readFinished(queue, ids, finished);
-      const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
-      const failed = [...finished.values()].filter((l) => l.status === "failed").length;
+      // The counts are cheap; the jobs themselves are read only once the counts say they may all be done
+      // (a queue shared with other batches can make the counts run ahead, so the jobs have the last word).
+      const counts = await queue.getJobCounts("completed", "failed", "active", "waiting", "delayed", "prioritized");
+      const completed = counts.completed ?? 0;
+      const failed = counts.failed ?? 0;
       options.onProgress?.({
         total: ids.length,
-        completed: finished.size - failed,
-        failed,
+        completed: Math.min(completed, ids.length),
+        failed: Math.min(failed, ids.length),
         active: counts.active ?? 0,
         waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
       });
+      const settled = options.signal?.aborted || completed + failed >= ids.length;
+      if (settled) finished = await readFinished(queue, ids, finished);
       if (finished.size >= ids.length) break;
       if (options.signal?.aborted) {
         stopped = true;

@@ -60,7 +60,7 @@ export function registerBatchCommand(program: Command, runner: Runner): void {
   const common = (command: Command) =>
     command
       .option("-c, --concurrency <n>", `jobs in flight at most (default: ${DEFAULT_CONCURRENCY}, a new fal account's limit)`)
-      .option("--mode <mode>", "how jobs are followed: stream or poll (default: stream up to 4 jobs in flight, poll above)")
+      .option("--mode <mode>", "how jobs are followed: stream or poll (default: stream up to 32 jobs in flight, poll above)")
       .option("--poll-interval <ms>", "a fixed poll interval instead of the adaptive one")
       .option("--resubmit-uncertain", "send again the jobs whose submit outcome is unknown (they may be billed twice)")
       .option("--webhook-url <url>", "have fal POST each outcome here instead of polling (a URL fal can reach)")
