@@ -61,6 +61,18 @@ describe("useKontextRequest", () => {
     expect(mock.requests).toHaveLength(asked);
   });
 
+  it("a status stream that breaks mid-job falls back to polling and still reaches the result", async () => {
+    const { client, clock, wrapper, calls } = setup({ mock: { faults: [{ kind: "stream-drop", afterEvents: 1 }] } });
+    const { requestId } = await client.submit(T2I, input);
+    const { result } = renderHook(() => useKontextRequest(T2I, requestId, { pollInterval: 5 }), { wrapper });
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    act(() => clock.advance(10 * STEP));
+    await waitFor(() => expect(result.current.status).toBe("COMPLETED"));
+    expect(result.current.images).toHaveLength(1);
+    // The job handle reopened or polled: plain status calls after the stream broke.
+    expect(calls("GET", `/requests/${requestId}/status`).length).toBeGreaterThan(0);
+  });
+
   it("stays idle without a request id", () => {
     const { wrapper, mock } = setup();
     const { result } = renderHook(() => useKontextRequest(T2I, undefined), { wrapper });
