@@ -2,11 +2,13 @@
  * `kontext batch run|resume|status`, run as a user does: the built bin, no key (the embedded mock),
  * a small JSONL file with one bad line.
  */
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run, tempDir } from "./helpers.js";
+import { run, start, tempDir } from "./helpers.js";
 
 const ENDPOINT = "fal-ai/flux-pro/kontext/text-to-image";
 
@@ -123,5 +125,62 @@ describe("kontext batch", () => {
     // Every job was completed by a verified delivery; none needed the sweep's polling.
     expect(summary.webhooks).toEqual({ delivered: 4, refused: 0, swept: 0 });
     expect(summary.requests.perJob).toBe(1);
+  });
+});
+
+/** Debian's redis-server on a free loopback port (.ci/run installs it); stopped by the returned function. */
+async function startRedis(): Promise<{ url: string; stop(): void }> {
+  const binary = ["/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server"].find(existsSync);
+  if (!binary) throw new Error("redis-server is missing: apt-get install -y redis-server (.ci/run installs it)");
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+  const address = probe.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const server = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let log = "";
+    server.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      log += chunk;
+      if (/Ready to accept connections/.test(log)) resolve();
+    });
+    server.on("exit", (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill("SIGKILL") };
+}
+
+describe("kontext batch on Redis", () => {
+  it("enqueues with run --redis and a worker processes the jobs", async () => {
+    await writeJobs();
+    const redis = await startRedis();
+    try {
+      const worker = start(["batch", "worker", "--redis", redis.url, "--queue", "cli-test", "--out", "out", "-c", "3"], {
+        cwd: dir.path,
+      });
+      await worker.waitFor(/Worker on cli-test/);
+      const ran = await run(
+        ["batch", "run", "jobs.jsonl", "--redis", redis.url, "--queue", "cli-test", "--out", "out", "--json"],
+        {
+          cwd: dir.path,
+        },
+      );
+      const summary = JSON.parse(ran.stdout);
+      expect(summary).toMatchObject({ queue: "cli-test", total: 5, completed: 4, failed: 1, byReason: { invalid_input: 1 } });
+      const lines = await results(join(dir.path, "out"));
+      expect(
+        lines
+          .filter((l) => l.status === "completed")
+          .map((l) => l.id)
+          .sort(),
+      ).toEqual(["fox-1", "fox-2", "fox-3", "fox-4"]);
+      worker.process.kill("SIGINT");
+      const stopped = await worker.exit;
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toMatch(/Worker stopped: 4 completed, 0 failed/);
+    } finally {
+      redis.stop();
+    }
   });
 });
