@@ -258,4 +258,20 @@ describe("main(argv, io) in-process", () => {
     expect(written.stderr).toContain(`Interrupted; cancelled request ${id} on the server.`);
     expect(server.mock.requests.find((q) => q.operation === "cancel")?.path).toBe(`/fal-ai/flux-pro/requests/${id}/cancel`);
   });
+
+  it("a second Ctrl-C gives up on a cancel that hangs and prints the command that finishes the job off", async () => {
+    server.mock.reset();
+    server.mock.addFault({ kind: "latency", ms: 60_000, operation: "cancel" });
+    const { io, written, press } = fakeIO({ FAL_KEY: "k" });
+    const running = main(["generate", "a fox", "--base-url", server.url], io);
+    await expect.poll(() => written.stdout).toMatch(/Request \S+ queued/);
+    const id = /Request (\S+) queued/.exec(written.stdout)?.[1];
+    press();
+    await expect.poll(() => server.mock.requests.some((q) => q.operation === "cancel")).toBe(true);
+    press();
+    expect(await running).toBe(130);
+    expect(written.stderr).toContain(
+      `Interrupted; request ${id} may still run. Cancel it with: kontext cancel fal-ai/flux-pro/kontext/text-to-image ${id} --base-url ${server.url}`,
+    );
+  });
 });
