@@ -1,47 +1,14 @@
 /**
  * fal's `status/stream`: server-sent events, one JSON QueueStatus per `data`, read from the fetch body so it
- * works wherever fetch does (no EventSource: it cannot send Authorization).
+ * works wherever fetch does (no EventSource: it cannot send Authorization). The SSE format itself is the
+ * protocol core's parser; this module adds what following a job needs: idleness, a line cap, typed errors.
  */
 import type { QueueStatus } from "@kontext-sdk/schema";
-import { FAL_HEADERS } from "@kontext-sdk/schema/protocol";
+import { createSseParser, FAL_HEADERS, type SseMessage } from "@kontext-sdk/schema/protocol";
 import { KontextApiError, KontextNetworkError } from "./errors.js";
 
 /** What `readStatusStream` returns when no event arrived for `idleMs`. */
 export const IDLE = "idle";
-
-/** What the SSE parser hands on: an event's data, or a comment (a server's keep-alive). */
-type SseMessage = { data: string } | { comment: true };
-
-/**
- * The part of the SSE format fal's stream uses (WHATWG HTML §9.2.6): lines ending in CR, LF or CRLF, `data`
- * fields joined by newlines, an event dispatched on a blank line, comments starting with `:`; `event`, `id`
- * and `retry` are ignored. Fed decoded text in chunks; returns how many characters wait for a line end.
- */
-export function createSseParser(onMessage: (message: SseMessage) => void): (chunk: string) => number {
-  let buffer = "";
-  let data: string[] = [];
-  let afterCr = false;
-  return (chunk) => {
-    // A CR ends a line at once; when it was the first half of a CRLF split across chunks, the LF that
-    // opens the next chunk belongs to it and is dropped.
-    buffer += afterCr && chunk.startsWith("\n") ? chunk.slice(1) : chunk;
-    afterCr = chunk.endsWith("\r");
-    const lines = buffer.split(/\r\n|\r|\n/);
-    buffer = lines.pop() ?? "";
-    for (const line of lines) {
-      if (line === "") {
-        if (data.length) onMessage({ data: data.join("\n") });
-        data = [];
-      } else if (line.startsWith(":")) onMessage({ comment: true });
-      else {
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        if (field === "data") data.push(colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, ""));
-      }
-    }
-    return buffer.length;
-  };
-}
 
 export interface StreamReadOptions {
   signal?: AbortSignal;

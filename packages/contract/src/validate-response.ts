@@ -3,8 +3,7 @@
  * violations a person can act on (rule, JSON path, message), never a bare boolean.
  */
 import { type ValidatedSchemaName, type ValidationIssue, validateSchema } from "@kontext-sdk/schema";
-import { truncate } from "@kontext-sdk/schema/protocol";
-import { createParser } from "eventsource-parser";
+import { createSseParser, truncate } from "@kontext-sdk/schema/protocol";
 import { type BodySchema, documentedResponse, type OperationId, specOperations } from "./spec-operations.js";
 
 /** One way an answer (or a conversation) breaks the spec or the queue protocol. */
@@ -80,25 +79,25 @@ export function validateResponse(operationId: OperationId, status: number, body:
 /** Reads the JSON events of a `text/event-stream` text; unreadable events become violations. */
 export function parseEventStream(text: string, base: Pick<Violation, "operationId" | "status"> = {}, into: Violation[] = []) {
   const events: unknown[] = [];
-  const parser = createParser({
-    onEvent(message) {
-      try {
-        events.push(JSON.parse(message.data));
-      } catch {
-        into.push({
-          ...base,
-          rule: "invalid-json",
-          path: `$[${events.length}]`,
-          message: `event ${events.length} is not JSON: ${truncate(message.data, 80)}`,
-        });
-      }
-    },
+  // The protocol core's SSE parser, the one the client reads the stream with; comments are keep-alives.
+  const feed = createSseParser((message) => {
+    if (!("data" in message)) return;
+    try {
+      events.push(JSON.parse(message.data));
+    } catch {
+      into.push({
+        ...base,
+        rule: "invalid-json",
+        path: `$[${events.length}]`,
+        message: `event ${events.length} is not JSON: ${truncate(message.data, 80)}`,
+      });
+    }
   });
-  parser.feed(text);
+  feed(text);
   // An event is only dispatched at the blank line that ends it; a conforming reader (EventSource,
   // our client) silently drops an unterminated last event, so name it, then check it anyway.
   const complete = events.length;
-  parser.feed("\n\n");
+  feed("\n\n");
   if (events.length > complete) {
     into.push({
       ...base,

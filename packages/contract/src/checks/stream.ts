@@ -3,8 +3,7 @@
  * going backwards, and a COMPLETED event before the stream ends.
  */
 import type { EndpointId } from "@kontext-sdk/schema";
-import { isFinished, truncate } from "@kontext-sdk/schema/protocol";
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createSseParser, isFinished, truncate } from "@kontext-sdk/schema/protocol";
 import { KontextContractError } from "../errors.js";
 import { checkProgress, checkQueueUrls } from "../protocol-rules.js";
 import { errorText, queueUrl, type Recorder, type RunContext, urlContext } from "../run/context.js";
@@ -27,7 +26,7 @@ class StreamJudge {
     public last: string | undefined,
   ) {}
 
-  onEvent(message: EventSourceMessage): void {
+  onEvent(message: { data: string }): void {
     const path = `$[${this.events++}]`;
     let event: unknown;
     try {
@@ -101,12 +100,15 @@ export async function readStream(
     }
     judge = new StreamJudge(context, recorder, endpoint, requestId, response.headers, previous);
     const events = judge;
-    const parser = createParser({ onEvent: (message) => events.onEvent(message) });
+    // The protocol core's SSE parser (the client's too); comments are keep-alives, not events.
+    const feed = createSseParser((message) => {
+      if ("data" in message) events.onEvent(message);
+    });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     while (!judge.completed) {
       const { done, value } = await reader.read();
       if (done) break;
-      parser.feed(value);
+      feed(value);
     }
     // Stop reading once COMPLETED arrived: a server that keeps the stream open is not our concern.
     await reader.cancel().catch(() => {});

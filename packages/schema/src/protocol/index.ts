@@ -14,6 +14,7 @@
  *   images.ts      image type sniffing, data URIs
  *   bytes.ts       base64, hex, SHA-256 on web APIs
  *   sleep.ts       an abortable wait
+ *   sse.ts         the server-sent events reader (fal's status stream)
  *   errors.ts      KontextError, the base of every error the packages throw
  *   env.ts         fal's key from the environment (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET)
  */
@@ -65,6 +66,7 @@ export {
   requestPath,
 } from "./paths.js";
 export { sleep } from "./sleep.js";
+export { createSseParser, type SseFeed, type SseMessage } from "./sse.js";
 export { isFinished, type QueueStatusName, statusHttpCode, withLogs } from "./status.js";
 export { escapeControl, REDACTED, redact, redactValue, safeText, secretForms, truncate } from "./text.js";
 export {

@@ -1,9 +1,9 @@
 /**
- * The client's own SSE reader (it replaced eventsource-parser): line endings split across chunks,
- * multi-line data, comments, and the fields fal's stream does not use.
+ * The protocol core's SSE reader (the client and the contract kit both read fal's status stream with it):
+ * line endings split across chunks, multi-line data, comments, and the fields fal's stream does not use.
  */
 import { describe, expect, it } from "vitest";
-import { createSseParser } from "../src/stream.js";
+import { createSseParser } from "../src/protocol/index.js";
 
 function parse(chunks: string[]) {
   const messages: unknown[] = [];
