@@ -148,7 +148,7 @@ export async function imageSource(value: string, flag: string, cwd: string, warn
     path = isAbsolute(value) ? value : resolve(cwd, value);
   }
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new UsageError(`${flag}: no such file: ${shown}`);
+  if (!info) throw new UsageError(`${flag}: no such file: ${shown}; ${IMAGE_FLAG_HELP}`);
   if (!info.isFile()) throw new UsageError(`${flag}: not a file: ${shown}`);
   const { dataUri, type } = await readAsDataUri(path);
   if (!type)

@@ -51,7 +51,10 @@ describe("bad command lines exit 2, name the flag and the rule, and send nothing
     [["generate", "a fox", "--image", "a.png"], "unknown option '--image'"],
     [["edit", "make it snow"], "error: --image is required"],
     [["edit", "x", "--image", "a.png", "--image", "a.png"], "error: edit takes one --image (got 2)"],
-    [["edit", "x", "--image", "missing.png"], "error: --image: no such file: missing.png"],
+    [
+      ["edit", "x", "--image", "missing.png"],
+      "error: --image: no such file: missing.png; pass an image file (PNG, JPEG, WebP, GIF or AVIF), an http(s) URL or a data: URL",
+    ],
     [
       ["edit", "x", "--image", "notes.txt"],
       "error: --image: notes.txt is not an image (its first bytes are not PNG, JPG, GIF, WEBP, AVIF); pass an image file (PNG, JPEG, WebP, GIF or AVIF), an http(s) URL or a data: URL",
