@@ -9,11 +9,13 @@ import { isBrowser } from "./credentials.js";
 import { KontextError } from "./errors.js";
 import type { FollowState } from "./follow.js";
 import { createTransport, type Send } from "./http.js";
+import { DEFAULT_UPLOAD_THRESHOLD } from "./inputs.js";
 import { createJob, type JobContext } from "./job.js";
 import { createQueueCalls } from "./queue.js";
 import { createRun } from "./run.js";
 import { bounded } from "./signals.js";
-import { createSubmit } from "./submit.js";
+import { createStorage, type KontextStorage, STORAGE_HOST } from "./storage.js";
+import { type BodyOptions, createSubmit } from "./submit.js";
 import type { KontextClient, KontextClientOptions, KontextInput, KontextJob, KontextLiteClient, StartOptions } from "./types.js";
 
 export { nextPollWait, POLL_BACKOFF, STREAM_IDLE_MS, STREAM_REOPENS } from "./follow.js";
@@ -52,6 +54,29 @@ function syncHostOf(options: KontextClientOptions): string | undefined {
   return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? SYNC_HOST : undefined;
 }
 
+/**
+ * The storage host uploads go to: the one given, fal's REST host when the queue host is fal's too, none
+ * for a custom queue host (as for `run()`: a gateway's token must not reach fal's REST host).
+ */
+function storageHostOf(options: KontextClientOptions): string | undefined {
+  if (options.storageBaseUrl) return options.storageBaseUrl;
+  return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? STORAGE_HOST : undefined;
+}
+
+/** `storage.upload`, or a stand-in that explains why there is no storage host. */
+function storageFor(send: Send, options: KontextClientOptions, storageBase: string | undefined): KontextStorage {
+  if (storageBase) return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase);
+  return {
+    upload: async () => {
+      throw new KontextError(
+        `storage.upload needs storageBaseUrl: baseUrl is a custom queue host (${options.baseUrl}), so fal's storage ` +
+          `host is not assumed and its credentials are not sent there. Set storageBaseUrl (your gateway's storage ` +
+          `URL, or "https://rest.fal.ai").`,
+      );
+    },
+  };
+}
+
 /** The lifecycle and the transport it runs on (the raw client reuses the transport; not public). */
 export function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   const base = options.baseUrl ?? QUEUE_HOST;
@@ -59,10 +84,22 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
   if (isBrowser() && typeof options.credentials === "string" && !options.proxyUrl && !options.dangerouslyAllowBrowser) {
     throw new KontextError("A raw key in a browser is public: use proxyUrl, a credentials function, or dangerouslyAllowBrowser");
   }
-  const transport = createTransport(options, syncBase ? [base, syncBase] : [base]);
+  const storageBase = storageHostOf(options);
+  const transport = createTransport(
+    options,
+    [base, syncBase, storageBase].filter((host): host is string => !!host),
+  );
   const { send } = transport;
   const queue = createQueueCalls(send, base, transport.maxResponseBytes);
-  const submit = createSubmit(send, queue, base, options.validate);
+  const storage = storageFor(send, options, storageBase);
+  const threshold = options.uploadThreshold ?? DEFAULT_UPLOAD_THRESHOLD;
+  // Large binary images go to storage and travel as a short URL; without a storage host they stay inline.
+  const bodyOptions: BodyOptions = {
+    validate: options.validate,
+    uploader:
+      storageBase && threshold !== false ? { threshold, upload: (data, signal) => storage.upload(data, { signal }) } : undefined,
+  };
+  const submit = createSubmit(send, queue, base, bodyOptions);
   const context: JobContext = { queue, secrets: () => [transport.currentKey()] };
 
   function start<E extends EndpointId>(endpoint: E, input: KontextInput<E>, startOptions: StartOptions = {}) {
@@ -116,7 +153,8 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
       );
     },
 
-    run: createRun(send, syncBase, options),
+    run: createRun(send, syncBase, options, bodyOptions),
+    storage,
   };
   return [client, send];
 }

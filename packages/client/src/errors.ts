@@ -114,6 +114,27 @@ export class KontextNetworkError extends KontextApiError {
   }
 }
 
+/**
+ * fal's rule for how long it keeps a finished request (docs, queue "Get request result"), quoted by the
+ * errors a 404 on a known request turns into.
+ */
+export const RESULT_RETENTION_RULE =
+  "fal keeps a result 1 hour after the job completes, 6 minutes when the result is 10 kB or more";
+
+/**
+ * A 404 about a request id: fal does not know it (any more). `expired` is true when this client saw the job
+ * COMPLETED before, so the result has outlived fal's retention; otherwise the id (or its endpoint) may be
+ * wrong, or the request expired before this client looked.
+ */
+export class KontextRequestNotFoundError extends KontextApiError {
+  override name = "KontextRequestNotFoundError";
+  declare expired: boolean;
+  constructor(message: string, init: KontextApiErrorInit, expired = false) {
+    super(message, init);
+    this.expired = expired;
+  }
+}
+
 const withoutUndefined = <T extends object>(fields: T) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 
@@ -163,6 +184,10 @@ export function errorFromResponse(response: Response, call: FailedCall, rawText:
     const because = reason ? ` (${reason})` : "";
     const message = `${call.what}: fal refused the call: the account is locked${because}. Top up or unlock it at fal.ai, then retry.`;
     return new KontextApiError(message, { status, body, requestId, errorType, retryable: false });
+  }
+  if (status === 404 && call.requestId) {
+    const message = `${call.what}: fal does not know request ${call.requestId} (404). Either it expired (${RESULT_RETENTION_RULE}) or the id or its endpoint is wrong.`;
+    return new KontextRequestNotFoundError(message, { status, body, requestId, errorType, retryable: false });
   }
   const reason = parsed
     ? describeErrorBody(body, 200) || truncate(JSON.stringify(body) ?? "", 120)

@@ -11,6 +11,7 @@
  *   follow.ts   following a job: stream, reopen when silent, adaptive polling
  *   job.ts      the job handle (start / job / subscribe build on it)
  *   run.ts      sync runs, and the rule for which host they may go to
+ *   storage.ts  storage.upload: fal's upload flow (initiate, signed PUT, parts above 90 MB)
  *   raw.ts      createKontextRawClient: openapi-fetch over the spec's paths, on the same transport
  *   stream.ts   the SSE reader of fal's status stream
  *   errors.ts   the error classes (KontextError is the protocol core's)
@@ -43,13 +44,23 @@ export {
   KontextCancelledError,
   KontextError,
   KontextNetworkError,
+  KontextRequestNotFoundError,
   KontextTimeoutError,
   KontextValidationError,
 } from "./errors.js";
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./http.js";
-export { type BinaryImage, toDataUri, type WithBinaryImages } from "./inputs.js";
+export { type BinaryImage, DEFAULT_UPLOAD_THRESHOLD, toDataUri, type WithBinaryImages } from "./inputs.js";
 export { createKontextRawClient } from "./raw.js";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
+export {
+  type KontextStorage,
+  MULTIPART_PART_BYTES,
+  MULTIPART_THRESHOLD_BYTES,
+  type ObjectLifecycle,
+  STORAGE_HOST,
+  type UploadOptions,
+  type UploadProgress,
+} from "./storage.js";
 export type {
   FollowOptions,
   InputValidator,
@@ -61,6 +72,7 @@ export type {
   KontextLiteClient,
   KontextRawClient,
   KontextResult,
+  PlatformOptions,
   RequestOptions,
   RunOptions,
   StartOptions,

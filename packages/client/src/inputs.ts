@@ -27,13 +27,33 @@ export async function toDataUri(value: BinaryImage): Promise<string> {
   return bytesToDataUri(bytes, declared || sniffImageType(bytes) || "application/octet-stream");
 }
 
-/** Replaces binary `image_url` / `image_urls[i]` with data URIs; everything else is passed through untouched. */
-export async function prepareInput<T>(input: T): Promise<T> {
+/** Uploads binary images above `threshold` bytes; smaller ones stay data URIs. */
+export interface ImageUploader {
+  threshold: number;
+  upload(data: BinaryImage, signal?: AbortSignal): Promise<string>;
+}
+
+/** The default `uploadThreshold`: 1 MiB. A thumbnail goes inline; a photo goes to storage. */
+export const DEFAULT_UPLOAD_THRESHOLD = 1024 * 1024;
+
+const sizeOf = (value: BinaryImage) =>
+  value instanceof ArrayBuffer || value instanceof Uint8Array ? value.byteLength : value.size;
+
+/**
+ * Replaces binary `image_url` / `image_urls[i]` with a URL: uploaded to storage when larger than the
+ * uploader's threshold (uploads run in parallel, as fal-js's do), else a data URI. Everything else is
+ * passed through untouched.
+ */
+export async function prepareInput<T>(input: T, uploader?: ImageUploader, signal?: AbortSignal): Promise<T> {
   if (!input || typeof input !== "object") return input;
+  const encode = (value: unknown) => {
+    if (!isBinary(value)) return value;
+    return uploader && sizeOf(value) > uploader.threshold ? uploader.upload(value, signal) : toDataUri(value);
+  };
   const source = input as Record<string, unknown>;
   const out = { ...source };
-  if (isBinary(source.image_url)) out.image_url = await toDataUri(source.image_url);
+  if (isBinary(source.image_url)) out.image_url = await encode(source.image_url);
   if (Array.isArray(source.image_urls) && source.image_urls.some(isBinary))
-    out.image_urls = await Promise.all(source.image_urls.map((item) => (isBinary(item) ? toDataUri(item) : item)));
+    out.image_urls = await Promise.all(source.image_urls.map(encode));
   return out as T;
 }

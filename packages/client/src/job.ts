@@ -12,7 +12,13 @@
  */
 import type { EndpointId, QueueStatus } from "@kontext-sdk/schema";
 import { redact } from "@kontext-sdk/schema/protocol";
-import { KontextApiError, KontextCancelledError, KontextValidationError } from "./errors.js";
+import {
+  KontextApiError,
+  KontextCancelledError,
+  KontextRequestNotFoundError,
+  KontextValidationError,
+  RESULT_RETENTION_RULE,
+} from "./errors.js";
 import { type FollowState, followStatuses, isFinalStatus } from "./follow.js";
 import type { QueueCalls } from "./queue.js";
 import { linkedSignal, whenAborted } from "./signals.js";
@@ -127,7 +133,9 @@ export function createJob<E extends EndpointId>(
       if (!final) for await (const _ of statuses({ signal })) ignore();
       if (failure) throw failure.error;
       const state = await submitted;
-      const answer = fetchResult(state, signal).catch((error) => fail(withStatusError(error, final, context.secrets()), signal));
+      const answer = fetchResult(state, signal).catch((error) =>
+        fail(withStatusError(expiredIfSeenCompleted(error, final), final, context.secrets()), signal),
+      );
       const value = await answer;
       outcome ??= answer;
       settle();
@@ -171,6 +179,17 @@ export function createJob<E extends EndpointId>(
     cancel,
     done,
   };
+}
+
+/**
+ * A 404 on the result of a job this handle saw COMPLETED: fal had it and has since dropped it, so the
+ * error says the result expired, naming fal's retention rule.
+ */
+function expiredIfSeenCompleted(error: unknown, final: QueueStatus | undefined): unknown {
+  if (!(error instanceof KontextRequestNotFoundError) || final?.status !== "COMPLETED") return error;
+  error.expired = true;
+  error.message = `the result of request ${error.requestId} has expired: ${RESULT_RETENTION_RULE}. Fetch a result soon after its job completes.`;
+  return error;
 }
 
 /**

@@ -8,7 +8,7 @@ import { FAL_HEADERS, joinUrl } from "@kontext-sdk/schema/protocol";
 import { KontextError } from "./errors.js";
 import type { Send } from "./http.js";
 import { bounded } from "./signals.js";
-import { prepareBody } from "./submit.js";
+import { type BodyOptions, platformHeaders, prepareBody } from "./submit.js";
 import type { KontextClientOptions, KontextInput, KontextResult, RunOptions } from "./types.js";
 
 export type Run = <E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: RunOptions) => Promise<KontextResult<E>>;
@@ -18,7 +18,12 @@ export type Run = <E extends EndpointId>(endpoint: E, input: KontextInput<E>, op
  * cannot be assumed then (a gateway's token must not travel to fal.run), so `run()` refuses before any
  * request. The spec gives no rule for deriving a gateway's sync host, so none is guessed.
  */
-export function createRun(send: Send, syncBase: string | undefined, options: KontextClientOptions): Run {
+export function createRun(
+  send: Send,
+  syncBase: string | undefined,
+  options: KontextClientOptions,
+  bodyOptions: BodyOptions,
+): Run {
   return (endpoint, input, runOptions = {}) =>
     bounded(runOptions.signal, runOptions.timeout, async (signal) => {
       if (!syncBase) {
@@ -28,12 +33,13 @@ export function createRun(send: Send, syncBase: string | undefined, options: Kon
             `or "https://fal.run" to run on fal), or use subscribe().`,
         );
       }
-      const body = await prepareBody(endpoint, input, options.validate);
+      const headers = platformHeaders(runOptions);
+      const body = await prepareBody(endpoint, input, bodyOptions, signal);
       const call = {
         method: "POST",
         url: joinUrl(syncBase, `/${endpoint}`),
         body,
-        headers: runOptions.headers,
+        headers,
         signal,
         once: true,
       };

@@ -6,22 +6,38 @@ import type { EndpointId, SubmitResponse } from "@kontext-sdk/schema";
 import { FAL_HEADERS, FAL_QUERY, joinUrl } from "@kontext-sdk/schema/protocol";
 import { KontextApiError, KontextValidationError } from "./errors.js";
 import type { Send } from "./http.js";
-import { prepareInput } from "./inputs.js";
+import { type ImageUploader, prepareInput } from "./inputs.js";
 import type { QueueCalls } from "./queue.js";
-import type { InputValidator, KontextClientOptions, KontextInput, SubmitOptions, SubmitResult } from "./types.js";
+import type {
+  InputValidator,
+  KontextClientOptions,
+  KontextInput,
+  PlatformOptions,
+  SubmitOptions,
+  SubmitResult,
+} from "./types.js";
 import { pickUrl } from "./urls.js";
 
-/** Binary images encoded, then the input checked (when a validator is set), as the JSON body to send. */
-export async function prepareBody(endpoint: string, input: unknown, validate: KontextClientOptions["validate"]) {
-  const value = await prepareInput(input);
+/** How an input becomes a body: the validator (if any) and the uploader for large binary images (if any). */
+export interface BodyOptions {
+  validate: KontextClientOptions["validate"];
+  uploader?: ImageUploader;
+}
+
+/** Binary images encoded (or uploaded), then the input checked (when a validator is set), as the JSON body to send. */
+export async function prepareBody(endpoint: string, input: unknown, { validate, uploader }: BodyOptions, signal?: AbortSignal) {
+  const value = await prepareInput(input, uploader, signal);
   const checked = typeof validate === "function" && (validate as InputValidator)(endpoint, value);
   if (checked && !checked.ok) throw new KontextValidationError(checked.issues, { prefix: `Invalid input for ${endpoint}` });
   return JSON.stringify(value);
 }
 
-/** fal's submit options as headers; `startTimeout` checked first (fal and both of its SDKs require > 1 s). */
-function submitHeaders(options: SubmitOptions): Record<string, string> {
-  const { startTimeout } = options;
+/**
+ * fal's platform options as headers, for submits and sync runs alike (fal docs: common-parameters);
+ * `startTimeout` checked first (fal and both of its SDKs require > 1 s).
+ */
+export function platformHeaders(options: PlatformOptions): Record<string, string> {
+  const { startTimeout, objectLifecycle } = options;
   if (startTimeout !== undefined && !(startTimeout > 1)) {
     const message = `startTimeout must be more than 1 second (got ${startTimeout})`;
     throw new KontextValidationError([
@@ -30,9 +46,40 @@ function submitHeaders(options: SubmitOptions): Record<string, string> {
   }
   const headers: Record<string, string> = { ...options.headers };
   if (startTimeout) headers[FAL_HEADERS.requestTimeout] = String(startTimeout);
-  if (options.priority) headers[FAL_HEADERS.queuePriority] = options.priority;
   if (options.hint) headers[FAL_HEADERS.runnerHint] = options.hint;
+  if (options.storeIO === false) headers[FAL_HEADERS.storeIO] = "0";
+  if (objectLifecycle) {
+    headers[FAL_HEADERS.objectLifecycle] = JSON.stringify({
+      expiration_duration_seconds: objectLifecycle.expirationDurationSeconds,
+      initial_acl: objectLifecycle.initialAcl,
+    });
+  }
   return headers;
+}
+
+/** The queue's own options on top: priority, no server-side retries. */
+function submitHeaders(options: SubmitOptions): Record<string, string> {
+  const headers = platformHeaders(options);
+  if (options.priority) headers[FAL_HEADERS.queuePriority] = options.priority;
+  if (options.noRetry) headers[FAL_HEADERS.noRetry] = "1";
+  return headers;
+}
+
+/** `?fal_webhook=…&fal_max_queue_length=…`, or nothing. */
+function submitQuery(options: SubmitOptions): string {
+  const query = new URLSearchParams();
+  if (options.webhookUrl) query.set(FAL_QUERY.webhook, options.webhookUrl);
+  if (options.maxQueueLength !== undefined) {
+    if (!Number.isInteger(options.maxQueueLength) || options.maxQueueLength < 0) {
+      const message = `maxQueueLength must be a whole number of jobs, 0 or more (got ${options.maxQueueLength})`;
+      throw new KontextValidationError([
+        { path: "", field: "maxQueueLength", value: options.maxQueueLength, rule: "minimum", message },
+      ]);
+    }
+    query.set(FAL_QUERY.maxQueueLength, String(options.maxQueueLength));
+  }
+  const text = query.toString();
+  return text ? `?${text}` : "";
 }
 
 export type Submit = <E extends EndpointId>(
@@ -41,12 +88,11 @@ export type Submit = <E extends EndpointId>(
   options?: SubmitOptions,
 ) => Promise<SubmitResult>;
 
-export function createSubmit(send: Send, queue: QueueCalls, base: string, validate: KontextClientOptions["validate"]): Submit {
+export function createSubmit(send: Send, queue: QueueCalls, base: string, bodyOptions: BodyOptions): Submit {
   return async (endpoint, input, options = {}) => {
     const headers = submitHeaders(options);
-    const query = options.webhookUrl ? `?${FAL_QUERY.webhook}=${encodeURIComponent(options.webhookUrl)}` : "";
-    const url = joinUrl(base, `/${endpoint}`) + query;
-    const body = await prepareBody(endpoint, input, validate);
+    const url = joinUrl(base, `/${endpoint}`) + submitQuery(options);
+    const body = await prepareBody(endpoint, input, bodyOptions, options.signal);
     let answer: SubmitResponse | undefined;
     let headerId: string | null | undefined;
     try {

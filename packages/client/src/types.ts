@@ -16,6 +16,7 @@ import type { Client } from "openapi-fetch";
 import type { Credentials } from "./credentials.js";
 import type { WithBinaryImages } from "./inputs.js";
 import type { RetryOptions } from "./retry.js";
+import type { KontextStorage, ObjectLifecycle } from "./storage.js";
 
 /** What an endpoint accepts: its schema input, with binary images allowed in `image_url` / `image_urls`. */
 export type KontextInput<E extends EndpointId> = WithBinaryImages<InputOf<E>>;
@@ -45,6 +46,17 @@ export interface KontextClientOptions {
    * credentials to fal.
    */
   syncBaseUrl?: string;
+  /**
+   * fal's storage host, for `storage.upload` and the automatic upload of large binary images. Default
+   * `https://rest.fal.ai` when the queue host is fal's; with a custom `baseUrl` there is none unless given
+   * (a gateway's token must not reach fal's REST host): large images then travel inline as data URIs.
+   */
+  storageBaseUrl?: string;
+  /**
+   * Binary `image_url` / `image_urls[i]` larger than this many bytes are uploaded to storage and sent as
+   * the short URL; smaller ones travel inline as data URIs. Default 1 MiB; `false` never uploads.
+   */
+  uploadThreshold?: number | false;
   /** Send every call to this proxy with the real URL in `x-fal-target-url` (fal's proxy protocol). */
   proxyUrl?: string;
   fetch?: typeof fetch;
@@ -64,15 +76,27 @@ export interface KontextClientOptions {
   dangerouslyAllowBrowser?: boolean;
 }
 
-export interface SubmitOptions {
-  /** fal POSTs the outcome here (`?fal_webhook=`). */
-  webhookUrl?: string;
-  priority?: "normal" | "low";
+/** fal's platform options that apply to queue and sync calls alike (fal docs: common-parameters). */
+export interface PlatformOptions {
   /** Server-side start timeout in seconds (`x-fal-request-timeout`); must be more than 1. */
   startTimeout?: number;
   /** Routing hint for fal's runners (`x-fal-runner-hint`). */
   hint?: string;
+  /** `false`: fal stores neither the inputs nor the outputs of this request (`X-Fal-Store-IO: 0`). */
+  storeIO?: boolean;
+  /** How long fal keeps the files this request makes, and who may read them (`X-Fal-Object-Lifecycle-Preference`). */
+  objectLifecycle?: ObjectLifecycle;
   headers?: Record<string, string>;
+}
+
+export interface SubmitOptions extends PlatformOptions {
+  /** fal POSTs the outcome here (`?fal_webhook=`). */
+  webhookUrl?: string;
+  priority?: "normal" | "low";
+  /** `true`: fal does not retry this job after a server error (`x-fal-no-retry: 1`). */
+  noRetry?: boolean;
+  /** fal refuses the submit with a 429 when the app's queue is already this long (`fal_max_queue_length`). */
+  maxQueueLength?: number;
   signal?: AbortSignal;
 }
 
@@ -131,10 +155,9 @@ export interface SubscribeOptions extends SubmitOptions, FollowOptions {
   timeout?: number;
 }
 
-export interface RunOptions extends RequestOptions {
+export interface RunOptions extends RequestOptions, PlatformOptions {
   /** Whole-call limit in ms; rejects with KontextTimeoutError. */
   timeout?: number;
-  headers?: Record<string, string>;
 }
 
 /**
@@ -174,6 +197,8 @@ export interface KontextClient {
   job<E extends EndpointId>(endpoint: E, requestId: string, options?: JobOptions): KontextJob<E>;
   subscribe<E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: SubscribeOptions): Promise<KontextResult<E>>;
   run<E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: RunOptions): Promise<KontextResult<E>>;
+  /** fal's storage: `upload` a file and get the short URL a job can take as `image_url`. */
+  storage: KontextStorage;
 }
 
 /** The client from `createKontextClientLite`: the same methods (it only differs in its default validation). */
