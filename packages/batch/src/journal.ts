@@ -11,6 +11,7 @@
  * acted on, so it is dropped on open. Any other unreadable line is damage and stops the resume.
  */
 import { open, readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { type JobError, JournalError } from "./errors.js";
 
 /** What a finished job left behind, as written to the journal and `results.jsonl`. */
@@ -140,7 +141,10 @@ export async function openJournal(
   options: OpenJournalOptions = {},
 ): Promise<{ writer: JournalWriter; replay: ReplayResult }> {
   const replay = await readJournal(path);
+  const created = replay.records === 0 && replay.tornBytes === 0;
   const handle = await open(path, "a+");
+  // A new file's name must survive a power cut too, not just its records: fsync the folder once.
+  if (created) await syncDirectory(dirname(path));
   const size = (await stat(path)).size;
   if (size > replay.validBytes) await handle.truncate(replay.validBytes);
   const fsync = options.fsync !== false;
@@ -182,4 +186,17 @@ export async function openJournal(
     },
   };
   return { writer, replay };
+}
+
+/** fsync a folder, so entries created or renamed in it are durable (a no-op where folders cannot be opened). */
+export async function syncDirectory(path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, "r");
+    await handle.sync();
+  } catch {
+    // Windows cannot open a folder for fsync; its file system orders metadata itself.
+  } finally {
+    await handle?.close();
+  }
 }

@@ -9,13 +9,13 @@
  *   <id>-<n>.<ext>  the images
  */
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { KontextImage, KontextOutput } from "@kontext-sdk/schema";
 import { decodeDataUri, IMAGE_EXTENSIONS, type ImageMime, imageMimeOf, sniffImageType } from "@kontext-sdk/schema/protocol";
 import type { JobError } from "./errors.js";
 import { BatchError } from "./errors.js";
 import type { BatchJob, InputProblem } from "./input.js";
-import type { JobState, JobSummary } from "./journal.js";
+import { type JobState, type JobSummary, syncDirectory } from "./journal.js";
 
 export const FILES = {
   manifest: "batch.json",
@@ -60,6 +60,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     await handle.close();
   }
   await rename(temporary, path);
+  await syncDirectory(dirname(path));
 }
 
 /** Creates the folder and writes the manifest and the job list, refusing a folder that already holds a batch. */
