@@ -4,11 +4,10 @@
  */
 
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BIN, run, solidPng, tempDir } from "./helpers.js";
+import { BIN, closedPort, run, solidPng, tempDir } from "./helpers.js";
 
 const KEY = "fal-secret-9a8b7c6d5e4f3a2b1c";
 
@@ -261,16 +260,3 @@ describe("help and version", () => {
     },
   );
 });
-
-/** A port nothing listens on: bound once to learn a free number, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
@@ -85,6 +86,19 @@ export function start(args: string[], options: { cwd: string; env?: Record<strin
 
 export function run(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
   return start(args, options).exit;
+}
+
+/** A port nothing listens on: bound once to learn a free number, then released. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {

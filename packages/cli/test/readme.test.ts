@@ -7,10 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run, tempDir } from "./helpers.js";
+import { closedPort, run, tempDir } from "./helpers.js";
 
 const README = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
 
@@ -58,19 +57,6 @@ function normalise(text: string): string {
 }
 
 const isProgress = (line: string) => /^\[\d+\.\ds\] /.test(line);
-
-/** A port nothing listens on: the README's network-error sample needs a refused connection. */
-function closedPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => done(port));
-    });
-  });
-}
 
 let dir: { path: string; remove(): Promise<void> };
 beforeEach(async () => {
