@@ -178,7 +178,8 @@ describe("webhook mode", () => {
   it("completes jobs from verified deliveries, refuses forged ones, and sweeps a job whose delivery never came", async () => {
     let inbox: WebhookInbox | undefined;
     let lost = 0;
-    // fal's deliveries reach the runner's inbox directly; the first one is lost on its way.
+    // fal's deliveries reach the runner's inbox directly; the first one is lost on its way. The others
+    // arrive within milliseconds, well inside lateAfterMs, so only the lost one is swept.
     const webhookFetch = (async (_url: RequestInfo | URL, init?: RequestInit) => {
       if (lost++ === 0) throw new TypeError("fetch failed");
       const status = await inbox!.deliver({ headers: init!.headers as Record<string, string>, body: init!.body as string });
@@ -198,8 +199,8 @@ describe("webhook mode", () => {
       webhook: {
         url: "https://hooks.example.test/fal",
         verify: { jwks: await mock.webhookJwks() },
-        lateAfterMs: 300,
-        sweepEveryMs: 50,
+        lateAfterMs: 1_500,
+        sweepEveryMs: 100,
       },
       onWebhookInbox: (created) => {
         inbox = created;
