@@ -135,6 +135,13 @@ export class KontextRequestNotFoundError extends KontextApiError {
   }
 }
 
+/**
+ * The id an error reports: the one the call was about when there is one (a gateway may put its own id in
+ * the header), else the answer's `x-fal-request-id`.
+ */
+export const requestIdOf = (response: Response | undefined, askedId?: string) =>
+  askedId ?? response?.headers.get(FAL_HEADERS.requestId) ?? undefined;
+
 const withoutUndefined = <T extends object>(fields: T) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 
@@ -164,7 +171,7 @@ export function errorFromResponse(response: Response, call: FailedCall, rawText:
     body = redactValue(JSON.parse(text), call.secrets);
     parsed = true;
   } catch {}
-  const requestId = call.requestId ?? headers.get(FAL_HEADERS.requestId) ?? undefined;
+  const requestId = requestIdOf(response, call.requestId);
   const hint = retryableHint(headers.get(FAL_HEADERS.retryable));
   const detail = parsed ? (body as { detail?: unknown } | null)?.detail : undefined;
   if (status === 422) {

@@ -7,7 +7,7 @@ import type { QueueStatus } from "@kontext-sdk/schema";
 import { sleep } from "@kontext-sdk/schema/protocol";
 import { KontextApiError } from "./errors.js";
 import { type JobUrls, type QueueCalls, streamUrlOf } from "./queue.js";
-import { IDLE } from "./stream.js";
+import { IDLE, isFinalStatus } from "./stream.js";
 import type { FollowOptions } from "./types.js";
 
 /**
@@ -34,8 +34,8 @@ export const nextPollWait = (wait: number, previous: string, current: string) =>
     ? POLL_BACKOFF.initial
     : Math.min(POLL_BACKOFF.max, wait * POLL_BACKOFF.factor);
 
-/** True once a status says the job is over: COMPLETED, or a status fal does not document (the result tells). */
-export const isFinalStatus = (status: QueueStatus) => status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS";
+// Defined next to the stream reader, which ends a stream at the same statuses.
+export { isFinalStatus } from "./stream.js";
 
 /** What a job knows while it is followed, shared by every follower of the same job. */
 export interface FollowState {

@@ -4,7 +4,14 @@
  */
 import { FAL_HEADERS, isUserTimeout, originOf, sleep } from "@kontext-sdk/schema/protocol";
 import { isBrowser, keyResolver } from "./credentials.js";
-import { errorFromResponse, KontextApiError, KontextNetworkError, KontextTimeoutError, redactError } from "./errors.js";
+import {
+  errorFromResponse,
+  KontextApiError,
+  KontextNetworkError,
+  KontextTimeoutError,
+  redactError,
+  requestIdOf,
+} from "./errors.js";
 import { DEFAULT_RETRY, errorCode, isConnectionRefused, type RetryOptions, retryDelay } from "./retry.js";
 import { linkedSignal, whenAborted } from "./signals.js";
 import type { KontextClientOptions } from "./types.js";
@@ -115,8 +122,8 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
       if (signal?.reason instanceof KontextTimeoutError) return { failure: signal.reason, response };
       // Anything else below HTTP (reset, refused, DNS, a body cut short), typed; its text may quote a header.
       const cause = redactError(error, secrets);
-      const requestId = call.requestId ?? response?.headers.get(FAL_HEADERS.requestId) ?? undefined;
-      return { failure: new KontextNetworkError(`${what}: ${networkReason(cause)}`, cause, requestId), response };
+      const failure = new KontextNetworkError(`${what}: ${networkReason(cause)}`, cause, requestIdOf(response, call.requestId));
+      return { failure, response };
     } finally {
       linked?.release();
     }
@@ -182,7 +189,7 @@ export async function readCapped(
   about: { what: string; requestId?: string },
 ): Promise<string> {
   const declared = Number(response.headers.get("content-length"));
-  const requestId = about.requestId ?? response.headers.get(FAL_HEADERS.requestId) ?? undefined;
+  const requestId = requestIdOf(response, about.requestId);
   if (declared > limit) {
     response.body?.cancel().catch(() => {});
     throw tooLarge(about.what, limit, response.status, requestId);

@@ -4,8 +4,11 @@
  * protocol core's parser; this module adds what following a job needs: idleness, a line cap, typed errors.
  */
 import type { QueueStatus } from "@kontext-sdk/schema";
-import { createSseParser, FAL_HEADERS, type SseMessage } from "@kontext-sdk/schema/protocol";
-import { KontextApiError, KontextNetworkError } from "./errors.js";
+import { createSseParser, type SseMessage } from "@kontext-sdk/schema/protocol";
+import { KontextApiError, KontextNetworkError, requestIdOf } from "./errors.js";
+
+/** True once a status says the job is over: COMPLETED, or a status fal does not document (the result tells). */
+export const isFinalStatus = (status: QueueStatus) => status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS";
 
 /** What `readStatusStream` returns when no event arrived for `idleMs`. */
 export const IDLE = "idle";
@@ -34,7 +37,7 @@ export async function* readStatusStream(
   { signal, idleMs = 0, maxLineLength = 1 << 20, requestId: askedId }: StreamReadOptions = {},
 ): AsyncGenerator<QueueStatus, typeof IDLE | undefined> {
   const reader = response.body?.getReader();
-  const requestId = askedId ?? response.headers.get(FAL_HEADERS.requestId) ?? undefined;
+  const requestId = requestIdOf(response, askedId);
   const broken = (why: string, body?: unknown) =>
     new KontextApiError(`status stream: ${why}`, { status: response.status, body, requestId, retryable: true });
   if (!reader) throw broken("no body");
@@ -69,7 +72,7 @@ export async function* readStatusStream(
         const status = parseStatus(message.data, broken);
         yield status;
         // COMPLETED ends it; so does any status fal does not document (FAILED in some gateways): the result tells.
-        if (status.status !== "IN_QUEUE" && status.status !== "IN_PROGRESS") return;
+        if (isFinalStatus(status)) return;
       }
     }
   } finally {

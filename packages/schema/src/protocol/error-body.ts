@@ -47,21 +47,29 @@ export function pointerToLoc(pointer: string): Loc {
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
+/** A `loc` without its leading `"body"`: that part says where (the request body), not what. */
+const withoutBody = (loc: readonly unknown[]) => loc.filter((part, index) => !(index === 0 && part === "body"));
+
 /** `["body", "image_urls", 0]` → `/image_urls/0`: the leading `"body"` is where, not what. */
 export function locToPointer(loc: readonly unknown[]): string {
-  const parts = loc.filter((part, index) => !(index === 0 && part === "body"));
-  return parts.map((part) => `/${escapePointer(String(part))}`).join("");
+  return withoutBody(loc)
+    .map((part) => `/${escapePointer(String(part))}`)
+    .join("");
 }
 
 /** `["body", "image_urls", 0]` (or `/image_urls/0`) → `image_urls[0]`, the name a person reads. */
 export function fieldName(where: readonly unknown[] | string): string {
-  const loc = typeof where === "string" ? pointerToLoc(where) : where.filter((part, index) => !(index === 0 && part === "body"));
-  return loc.reduce<string>(
+  return fieldNameOfLoc(typeof where === "string" ? pointerToLoc(where) : withoutBody(where));
+}
+
+// The `loc` half of fieldName, on its own so that reading error bodies (issuesFromDetail, which every
+// client bundle carries) does not pull in the pointer parser it never needs.
+const fieldNameOfLoc = (loc: readonly unknown[]) =>
+  loc.reduce<string>(
     (name, part) =>
       typeof part === "number" || /^\d+$/.test(String(part)) ? `${name}[${part}]` : name ? `${name}.${part}` : `${part}`,
     "",
   );
-}
 
 /**
  * A `detail` of either shape as field issues: each array item becomes one issue naming its field;
@@ -74,7 +82,7 @@ export function issuesFromDetail(detail: unknown): ValidationIssue[] {
   }
   return detail.map((item: Partial<ErrorDetailItem> | null) => {
     const loc = Array.isArray(item?.loc) ? item.loc : [];
-    const field = fieldName(loc);
+    const field = fieldNameOfLoc(withoutBody(loc));
     const msg = typeof item?.msg === "string" ? item.msg : "is invalid";
     return {
       path: locToPointer(loc),
