@@ -55,14 +55,21 @@ export interface BundleFigure {
   largest: { path: string; bytes: number }[];
 }
 
-/** Resolves @kontext-sdk/client to its TypeScript source, so the bundle's bytes can be traced to files. */
+/**
+ * Resolves @kontext-sdk/client and @kontext-sdk/schema (with its protocol core) to their TypeScript
+ * source, so the bundle's bytes can be traced to files.
+ */
 const fromSource: Plugin = {
-  name: "kontext-client-source",
+  name: "kontext-source",
   setup(b) {
-    b.onResolve({ filter: /^@kontext-sdk\/client$/ }, () => ({
-      path: join(root, "packages/client/src/index.ts"),
-      sideEffects: false,
-    }));
+    const sources: Record<string, string> = {
+      "@kontext-sdk/client": "packages/client/src/index.ts",
+      "@kontext-sdk/schema": "packages/schema/src/index.ts",
+      "@kontext-sdk/schema/protocol": "packages/schema/src/protocol/index.ts",
+    };
+    b.onResolve({ filter: /^@kontext-sdk\/(client|schema)(\/protocol)?$/ }, (args) =>
+      sources[args.path] ? { path: join(root, sources[args.path]!), sideEffects: false } : undefined,
+    );
   },
 };
 
@@ -80,15 +87,15 @@ const workspace: Plugin = {
 };
 
 /**
- * eventsource-parser swapped for a one-line stand-in: the difference to the real bundle is what the
- * SSE parser costs after gzip, i.e. how much of the figure is our own code.
+ * The protocol core's SSE parser (`packages/schema/src/protocol/sse.ts`) swapped for a one-line stand-in,
+ * on top of `fromSource`: the gzip difference to the same build with the real parser is what reading the
+ * status stream's format costs, i.e. how much of the figure is the parser and how much the rest.
  */
 const withoutSseParser: Plugin = {
   name: "without-sse-parser",
   setup(b) {
-    b.onResolve({ filter: /^eventsource-parser$/ }, () => ({ path: "stand-in", namespace: "without-sse-parser" }));
-    b.onLoad({ filter: /.*/, namespace: "without-sse-parser" }, () => ({
-      contents: "export const createParser = (c) => ({ feed: (data) => c.onEvent({ data }) });",
+    b.onLoad({ filter: /[\\/]schema[\\/]src[\\/]protocol[\\/]sse\.ts$/ }, () => ({
+      contents: "export const createSseParser = (onMessage) => (chunk) => (onMessage({ data: chunk }), 0);",
       loader: "js",
     }));
   },
@@ -106,7 +113,7 @@ async function measure(c: Case, plugins: Plugin[] = []): Promise<BundleFigure> {
     metafile: true,
     logLevel: "silent",
     external: c.external ?? [],
-    // Their dependencies (openapi-fetch, eventsource-parser) resolve from the packages that declare them.
+    // Their dependencies (openapi-fetch) resolve from the packages that declare them.
     nodePaths: [join(root, "packages/react/node_modules"), join(root, "packages/client/node_modules")],
     define: { "process.env.NODE_ENV": '"production"' },
     plugins: [...plugins, workspace],
@@ -191,17 +198,19 @@ export async function bundleSection() {
   let attribution: BundleFigure["largest"] | undefined;
   let sseParserGzip: number | undefined;
   if (ours) {
-    sseParserGzip = await measure(cases[0]!, [withoutSseParser])
-      .then((f) => ours.gzip - f.gzip)
-      .catch(() => undefined);
+    // The same bundle built from source: which files the bytes come from (minified, before gzip), and,
+    // with the SSE parser replaced by a stand-in, what the parser costs after gzip.
+    const fromSourceFigure = await measure(cases[0]!, [fromSource]).catch(() => undefined);
+    attribution = fromSourceFigure?.largest;
+    sseParserGzip = fromSourceFigure
+      ? await measure(cases[0]!, [withoutSseParser, fromSource])
+          .then((f) => fromSourceFigure.gzip - f.gzip)
+          .catch(() => undefined)
+      : undefined;
     if (sseParserGzip !== undefined)
       console.log(
-        `of our subscribe's ${kb(ours.gzip)} gzip, eventsource-parser accounts for ${kb(sseParserGzip)}; our own code for ${kb(ours.gzip - sseParserGzip)}`,
+        `of our subscribe's ${kb(ours.gzip)} gzip, the SSE parser (protocol core, sse.ts) accounts for ${kb(sseParserGzip)}; the rest of our code for ${kb(ours.gzip - sseParserGzip)}`,
       );
-    // The same bundle built from the client's source: which files the bytes come from (minified, before gzip).
-    attribution = await measure(cases[0]!, [fromSource])
-      .then((f) => f.largest)
-      .catch(() => undefined);
     const list = attribution ?? ours.largest;
     console.log(
       `largest inputs of our subscribe bundle (minified bytes): ${list.map((l) => `${l.path} ${kb(l.bytes)}`).join(", ")}`,
