@@ -18,11 +18,13 @@ export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./prox
 export type { Operation as ProxyOperation } from "./proxy/operations.js";
 export {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_INITIATE_BYTES,
   DEFAULT_RUN_TIMEOUT_MS,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   type KontextProxyHandler,
   type KontextProxyOptions,
+  type ProxyStorageOptions,
   type ProxyTarget,
   TARGET_URL_HEADER,
 } from "./proxy/options.js";

@@ -277,7 +277,7 @@ describe("against the mock's in-process handler (request log)", () => {
       },
       authorizeOperation: (operation, request) => {
         seen.push(operation.kind);
-        if (operation.kind === "submit" || operation.kind === "run") return userOf(request) !== "";
+        if (operation.kind === "submit" || operation.kind === "run" || operation.kind === "upload") return userOf(request) !== "";
         return owners.get(operation.requestId) === userOf(request);
       },
     });

@@ -1,14 +1,16 @@
 /** The options, checked and settled once when the proxy is created. */
-import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
+import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, STORAGE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
 import { escapeControl, KontextError, truncate } from "@kontext-sdk/schema/protocol";
 import { type AllowedHosts, defaultAllowedHosts } from "./allowed-hosts.js";
 import type { HostKind } from "./operations.js";
 import {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_INITIATE_BYTES,
   DEFAULT_RUN_TIMEOUT_MS,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   type KontextProxyOptions,
+  type ProxyStorageOptions,
   type ProxyTarget,
 } from "./options.js";
 import type { ProxyRefusalReason } from "./refusal.js";
@@ -33,6 +35,8 @@ export interface ProxyConfig {
   basePath: string | undefined;
   queueBase: Base;
   syncBase: Base | undefined;
+  /** Where upload initiates go, and their body cap; undefined when `storage` is off. */
+  storage: { base: Base; maxInitiateBytes: number } | undefined;
   /** Bases a caller may name in `x-fal-target-url`, longest path first. */
   namedBases: readonly Base[];
   /** Hands an unexpected error to `onError`; a throwing hook is ignored. */
@@ -76,6 +80,8 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
   // The longest path wins so a sync base nested under the queue base (`{mock}/sync`) is found first.
   const namedBases: Base[] = [toBase("queue", QUEUE_BASE_URL), queueBase];
   if (syncBase) namedBases.push(toBase("sync", SYNC_BASE_URL), syncBase);
+  const storage = resolveStorage(options.storage, queueBase);
+  if (storage) namedBases.push(toBase("storage", STORAGE_BASE_URL), storage.base);
   namedBases.sort((a, b) => b.path.length - a.path.length);
 
   return {
@@ -92,6 +98,7 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
     basePath: options.basePath === undefined ? undefined : trimSlash(options.basePath),
     queueBase,
     syncBase,
+    storage,
     namedBases,
     // The browser only ever sees a generic message; the operator gets the real error here.
     report: (error, request) => {
@@ -123,6 +130,29 @@ function warnOncePerReason(): ProxyConfig["refused"] {
     const where = truncate(escapeControl(`${request.method} ${request.url}`), 160);
     console.warn(`[kontext proxy] answered ${answer.status} (${reason}) to ${where}; set onRefused to log every refusal`);
   };
+}
+
+/**
+ * The storage settings, when on. Its host defaults to fal's REST host only while the queue target is
+ * fal's own: a proxy in front of a gateway holds the gateway's token, which fal's host must not receive.
+ */
+function resolveStorage(
+  option: boolean | ProxyStorageOptions | undefined,
+  queueBase: Base,
+): { base: Base; maxInitiateBytes: number } | undefined {
+  if (option === undefined || option === false) return undefined;
+  const settings: ProxyStorageOptions = option === true ? {} : option;
+  const maxInitiateBytes = settings.maxInitiateBytes ?? DEFAULT_MAX_INITIATE_BYTES;
+  if (!(maxInitiateBytes >= 0)) {
+    throw new KontextProxyConfigError("createKontextProxy: storage.maxInitiateBytes must be a non-negative number");
+  }
+  if (settings.target === undefined && queueBase.url.origin !== new URL(QUEUE_BASE_URL).origin) {
+    throw new KontextProxyConfigError(
+      "createKontextProxy: storage needs storage.target when target is not fal's queue host, so your gateway's " +
+        `credentials are not sent to fal's storage host (${STORAGE_BASE_URL}) unasked`,
+    );
+  }
+  return { base: toBase("storage", settings.target ?? STORAGE_BASE_URL), maxInitiateBytes };
 }
 
 function positive(name: string, value: number): number {

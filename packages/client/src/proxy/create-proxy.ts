@@ -10,6 +10,7 @@ import { refusalReason, refuse } from "./refusal.js";
 import { relayCall } from "./relay.js";
 import { resolveRoute } from "./routing.js";
 import { resolveServerKey } from "./server-key.js";
+import { readInitiate } from "./storage.js";
 import { readInput } from "./validation.js";
 
 const METHODS = new Set(["GET", "POST", "PUT"]);
@@ -18,7 +19,8 @@ const METHODS = new Set(["GET", "POST", "PUT"]);
  * Creates a proxy that lets browser code use the Kontext endpoints without holding the key.
  * It forwards only the spec's operations on allowed endpoints, validates submitted inputs,
  * caps body sizes, replaces the caller's `Authorization` with the server's key and forwards
- * only harmless headers. Works with `@fal-ai/client`'s `proxyUrl` (`x-fal-target-url`) and with
+ * only harmless headers. With `storage`, it also starts uploads to fal's storage (the bytes go from the
+ * browser to fal's signed URL directly). Works with `@fal-ai/client`'s `proxyUrl` (`x-fal-target-url`) and with
  * direct paths (`{mount}/fal-ai/flux-pro/...`, sync runs at `{mount}/sync/fal-ai/...`).
  */
 export function createKontextProxy(options: KontextProxyOptions = {}): KontextProxyHandler {
@@ -56,6 +58,10 @@ async function handle(config: ProxyConfig, request: Request): Promise<Response> 
   let body: string | undefined;
   if (route.operation.kind === "submit" || route.operation.kind === "run") {
     const checked = await readInput(request, route.operation.endpoint, config.maxBodyBytes);
+    if (checked instanceof Response) return checked;
+    body = checked;
+  } else if (route.operation.kind === "upload" && config.storage) {
+    const checked = await readInitiate(request, config.storage.maxInitiateBytes);
     if (checked instanceof Response) return checked;
     body = checked;
   }

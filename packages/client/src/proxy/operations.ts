@@ -1,20 +1,46 @@
-import { type EndpointId, endpoints } from "@kontext-sdk/schema";
+import { type EndpointId, endpoints, STORAGE_UPLOAD } from "@kontext-sdk/schema";
 import { parseRequestPath } from "@kontext-sdk/schema/protocol";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
  * Anything else is refused: the proxy is an allowlist, not a relay. Exported as `ProxyOperation`, for
- * `authorizeOperation`; `appPath` is the owner/app part of the endpoint id (`fal-ai/flux-pro`).
+ * `authorizeOperation`; `appPath` is the owner/app part of the endpoint id (`fal-ai/flux-pro`). An
+ * `upload` is the initiate of fal's storage flow (only with the `storage` option): it asks for a signed
+ * URL, the bytes themselves never pass through the proxy.
  */
 export type Operation =
   | { kind: "submit"; endpoint: EndpointId; appPath: string }
   | { kind: "run"; endpoint: EndpointId; appPath: string }
-  | { kind: "status" | "stream" | "result" | "cancel"; appPath: string; requestId: string };
+  | { kind: "status" | "stream" | "result" | "cancel"; appPath: string; requestId: string }
+  | { kind: "upload"; multipart: boolean };
 
 export type OperationKind = Operation["kind"];
 
-/** Which host an operation belongs to: fal's queue host or its synchronous host. */
-export type HostKind = "queue" | "sync";
+/** The operations on fal's queue and sync hosts (everything but storage). */
+export type QueueOperation = Exclude<Operation, { kind: "upload" }>;
+
+/** Which host an operation belongs to: fal's queue host, its synchronous host, or its storage (REST) host. */
+export type HostKind = "queue" | "sync" | "storage";
+
+/** The storage initiate paths the proxy serves, relative to the storage host. */
+const INITIATE_PATHS: Readonly<Record<string, boolean>> = {
+  [STORAGE_UPLOAD.initiatePath]: false,
+  [STORAGE_UPLOAD.initiateMultipartPath]: true,
+};
+
+/** The upload operation a path names (`/storage/upload/initiate[-multipart]`), whatever the host and method. */
+export function matchInitiate(path: string): { kind: "upload"; multipart: boolean } | undefined {
+  const multipart = Object.hasOwn(INITIATE_PATHS, path) ? INITIATE_PATHS[path] : undefined;
+  return multipart === undefined ? undefined : { kind: "upload", multipart };
+}
+
+/** The initiate path `pathname` ends with, if any (a direct path under a mount found from the path itself). */
+export const initiateSuffixOf = (pathname: string): string | undefined =>
+  Object.keys(INITIATE_PATHS).find((path) => pathname.endsWith(path));
+
+/** The upstream path of an upload operation. */
+export const initiatePath = (multipart: boolean): string =>
+  multipart ? STORAGE_UPLOAD.initiateMultipartPath : STORAGE_UPLOAD.initiatePath;
 
 /** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
 export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((endpoint) => endpoint.appPath))].sort(
@@ -34,6 +60,7 @@ export function matchOperation(
   // Paths are compared as exact strings; any escaping, empty or dot segment is refused outright
   // rather than normalised, so what is checked is exactly what is sent.
   if (!path.startsWith("/") || path.includes("%") || path.includes("//") || /\/\.\.?(\/|$)/.test(path)) return undefined;
+  if (host === "storage") return method === "POST" ? matchInitiate(path) : undefined;
   const id = path.slice(1);
   if (method === "POST" && allowed.has(id as EndpointId)) {
     const endpoint = id as EndpointId;
@@ -69,5 +96,8 @@ export function filterQuery(kind: OperationKind, query: URLSearchParams): URLSea
     const logs = query.get("logs");
     if (logs !== null && ["0", "1", "true", "false"].includes(logs)) out.set("logs", logs);
   }
+  // fal's CDN v3 is the one storage type the spec describes; any other value is dropped, not passed on.
+  if (kind === "upload" && query.get("storage_type") === STORAGE_UPLOAD.storageType)
+    out.set("storage_type", STORAGE_UPLOAD.storageType);
   return out;
 }

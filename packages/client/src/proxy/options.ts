@@ -19,6 +19,21 @@ export const DEFAULT_RUN_TIMEOUT_MS = 300_000;
 /** 2 min: how long a streamed answer (the status stream, a result) may stay silent before it is cut. */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
+/** 8 KiB: an upload initiate body is `{content_type, file_name}`, a few hundred bytes at most. */
+export const DEFAULT_MAX_INITIATE_BYTES = 8 * 1024;
+
+/** Storage uploads through the proxy (the `storage` option). */
+export interface ProxyStorageOptions {
+  /**
+   * Base URL of the storage (REST) host the initiate goes to. Default `STORAGE_BASE_URL`
+   * (`https://rest.fal.ai`); required when `target` is not fal's queue host, so a gateway's token is
+   * never sent to fal's storage host unasked (the client makes the same rule for `storageBaseUrl`).
+   */
+  target?: string;
+  /** Largest initiate body accepted, in bytes; bigger ones get 413. Default 8 KiB. */
+  maxInitiateBytes?: number;
+}
+
 /** Where the proxy sends requests. `sync: false` (or leaving it out of an object) disables sync runs. */
 export interface ProxyTarget {
   /** Base URL of the queue API, e.g. `https://queue.fal.run` or a fal-compatible gateway. */
@@ -85,6 +100,15 @@ export interface KontextProxyOptions {
    * (the job exists either way; hiding its id would only lose it).
    */
   onSubmitted?: (requestId: string, request: Request) => void | Promise<void>;
+  /**
+   * Lets browsers start uploads to fal's storage through the proxy (`client.storage.upload`, and the
+   * client's automatic upload of large binary images). Off by default: an initiate is then refused with
+   * 403 `storage_not_allowed`. When on, the proxy serves only the initiate (`POST /storage/upload/initiate`
+   * and `initiate-multipart`), with the server's key and a body of `{content_type, file_name}` under
+   * `maxInitiateBytes`; the answer's signed `upload_url` lets the browser `PUT` the bytes straight to
+   * fal's CDN, so no file ever passes through the proxy and the key never reaches the browser.
+   */
+  storage?: boolean | ProxyStorageOptions;
   /** Largest request body accepted, in bytes; bigger ones get 413. Default 20 MiB. */
   maxBodyBytes?: number;
   /** The `fetch` used to call upstream. Default: the global `fetch`. */

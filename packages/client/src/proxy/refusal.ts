@@ -30,6 +30,8 @@ export type ProxyRefusalReason =
   | "operation_not_allowed"
   /** A sync run, and this proxy has no sync target. */
   | "sync_disabled"
+  /** A storage upload initiate, and this proxy was not created with `storage` on. */
+  | "storage_not_allowed"
   /** A caller's `fal_webhook` that `allowClientWebhooks` refused. */
   | "client_webhook_refused"
   | "unsupported_media_type"
@@ -79,5 +81,17 @@ export function notAllowed(method: string): Response {
     "proxy_operation_not_allowed",
     "operation_not_allowed",
     `${method} on this path is not an allowed operation`,
+  );
+}
+
+/** The answer to an upload initiate when the operator has not opted in to storage uploads. */
+export function storageNotAllowed(): Response {
+  return refuse(
+    403,
+    "proxy_storage_not_allowed",
+    "storage_not_allowed",
+    "storage uploads are not enabled on this proxy: pass `storage: true` to createKontextProxy to let browsers " +
+      "start uploads (the bytes then go straight to fal's storage, never through the proxy), or set the client's " +
+      "uploadThreshold to false to send images inline",
   );
 }

@@ -105,9 +105,11 @@ export function upstreamHeaders(incoming: Headers, operation: Operation, authori
       headers.set(name, value);
     }
   });
-  // Only submits and runs have a body; a stray content-type on a GET means nothing upstream.
-  if (operation.kind !== "submit" && operation.kind !== "run") headers.delete("content-type");
-  else headers.set("content-type", "application/json");
+  // Only submits, runs and upload initiates have a body (JSON, re-serialised by the proxy); a stray
+  // content-type on a GET means nothing upstream.
+  if (operation.kind === "submit" || operation.kind === "run" || operation.kind === "upload")
+    headers.set("content-type", "application/json");
+  else headers.delete("content-type");
   headers.set("authorization", authorization);
   return headers;
 }
@@ -132,12 +134,13 @@ async function answer(upstream: Response, relay: Relay): Promise<Response> {
   // Even allow-listed headers: `x-fal-error-type: bad key <the key>` must not reach the browser.
   const headers = scrubHeaders(kept, relay.secrets);
   const ok = upstream.status >= 200 && upstream.status < 300;
-  const rewrites = ok && (operation.kind === "submit" || operation.kind === "status");
+  const rewrites = ok && (operation.kind === "submit" || operation.kind === "status") ? operation : undefined;
   if (!ok || rewrites) {
     // Small bodies, read in full (within the deadline): error bodies are scrubbed in case upstream
-    // echoes the key, submit and status answers get their URLs pointed back at the proxy.
+    // echoes the key, submit and status answers get their URLs pointed back at the proxy. An upload
+    // initiate's answer (`{upload_url, file_url}`, fal's signed CDN URLs) is streamed on, scrubbed, unchanged.
     let text = redact(await relay.deadline.race(readTextCapped(upstream.body, MAX_BUFFERED_RESPONSE_BYTES)), relay.secrets);
-    if (rewrites) text = rewriteUrls(text, operation, mount);
+    if (rewrites) text = rewriteUrls(text, rewrites, mount);
     return new Response(text, { status: upstream.status, headers });
   }
   if (!upstream.body) return new Response(null, { status: upstream.status, headers });

@@ -3,13 +3,13 @@
  * status stream's events, are rebuilt to point at the proxy, so a browser that follows them stays on it.
  */
 import { isSafeRequestId, redact, requestPath } from "@kontext-sdk/schema/protocol";
-import type { Operation } from "./operations.js";
+import type { QueueOperation } from "./operations.js";
 import { TextScrubber } from "./scrub.js";
 
 const URL_FIELDS = { status_url: "status", response_url: "result", cancel_url: "cancel" } as const;
 
 /** A JSON answer with its URL fields rebuilt on `mount`; anything that is not a JSON object is left as is. */
-export function rewriteUrls(text: string, operation: Operation, mount: string): string {
+export function rewriteUrls(text: string, operation: QueueOperation, mount: string): string {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -40,7 +40,7 @@ export function rewriteUrls(text: string, operation: Operation, mount: string): 
  * through without rewriting, still scrubbed.
  */
 export function rewriteEventUrls(
-  operation: Operation,
+  operation: QueueOperation,
   mount: string,
   maxLineBytes: number,
   secrets: readonly string[],
@@ -80,7 +80,7 @@ export function rewriteEventUrls(
   });
 }
 
-function rewriteDataLine(line: string, data: string, operation: Operation, mount: string): string {
+function rewriteDataLine(line: string, data: string, operation: QueueOperation, mount: string): string {
   const carriageReturn = data.endsWith("\r") ? "\r" : "";
   const json = data.slice(data.startsWith(" ") ? 1 : 0, data.length - carriageReturn.length);
   if (!json.startsWith("{") || !/"(status|response|cancel)_url"/.test(json)) return line;

@@ -1,13 +1,26 @@
 /**
  * Routing: which operation a request asks for, and the upstream URL it maps to. Two request shapes are
  * understood, fal's proxy protocol (`x-fal-target-url`) and direct paths under the mount; both end in
- * the same allowlist of the spec's operations (`matchOperation`).
+ * the same allowlist of the spec's operations (`matchOperation`). Storage initiates are recognised even
+ * when storage is off, so they get a refusal that says how to turn it on rather than a generic one.
  */
+import { STORAGE_BASE_URL } from "@kontext-sdk/schema";
 import { FAL_QUERY, joinUrl, requestPath } from "@kontext-sdk/schema/protocol";
 import { type Base, type ProxyConfig, trimSlash } from "./config.js";
-import { ALL_APP_PATHS, filterQuery, type HostKind, matchOperation, type Operation } from "./operations.js";
+import {
+  ALL_APP_PATHS,
+  filterQuery,
+  type HostKind,
+  initiatePath,
+  initiateSuffixOf,
+  matchInitiate,
+  matchOperation,
+  type Operation,
+} from "./operations.js";
 import { TARGET_URL_HEADER } from "./options.js";
-import { notAllowed, refuse } from "./refusal.js";
+import { notAllowed, refuse, storageNotAllowed } from "./refusal.js";
+
+const FAL_STORAGE_ORIGIN = new URL(STORAGE_BASE_URL).origin;
 
 /** A request the proxy recognised. */
 export interface Route {
@@ -47,6 +60,7 @@ function routeTargetHeader(config: ProxyConfig, request: Request, requestUrl: UR
     const mount = mountUrl(config, requestUrl, config.basePath ?? trimSlash(requestUrl.pathname));
     return withUpstream(config, operation, base.host, named.searchParams, mount);
   }
+  if (!config.storage && namesInitiate(config, named)) return storageNotAllowed();
   if (!hostMatched) {
     return refuse(
       403,
@@ -65,7 +79,10 @@ function routeDirectPath(config: ProxyConfig, request: Request, requestUrl: URL)
   if (!split) return notAllowed(method);
   let rest = split.rest;
   let host: HostKind = "queue";
-  if (rest.startsWith("/sync/")) {
+  if (matchInitiate(rest)) {
+    if (!config.storage) return storageNotAllowed();
+    host = "storage";
+  } else if (rest.startsWith("/sync/")) {
     if (!config.syncBase)
       return refuse(403, "proxy_operation_not_allowed", "sync_disabled", "sync runs are not enabled on this proxy");
     host = "sync";
@@ -82,6 +99,8 @@ function splitMount(basePath: string | undefined, pathname: string): { mountPath
     if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
     return { mountPath: basePath, rest: pathname.slice(basePath.length) };
   }
+  const initiate = initiateSuffixOf(pathname);
+  if (initiate) return { mountPath: pathname.slice(0, -initiate.length), rest: initiate };
   const starts = ALL_APP_PATHS.map((appPath) => pathname.indexOf(`/${appPath}/`)).filter((index) => index !== -1);
   if (starts.length === 0) return undefined;
   const start = Math.min(...starts);
@@ -103,17 +122,31 @@ function withUpstream(
   query: URLSearchParams,
   mount: string,
 ): Route | Response {
-  const base = host === "sync" ? config.syncBase : config.queueBase;
-  if (!base) return refuse(403, "proxy_operation_not_allowed", "sync_disabled", "sync runs are not enabled on this proxy");
+  const base = host === "sync" ? config.syncBase : host === "storage" ? config.storage?.base : config.queueBase;
+  if (!base) {
+    if (host === "storage") return storageNotAllowed();
+    return refuse(403, "proxy_operation_not_allowed", "sync_disabled", "sync runs are not enabled on this proxy");
+  }
   const path =
-    operation.kind === "submit" || operation.kind === "run"
-      ? `/${operation.endpoint}`
-      : requestPath(operation.appPath, operation.requestId, operation.kind);
+    operation.kind === "upload"
+      ? initiatePath(operation.multipart)
+      : operation.kind === "submit" || operation.kind === "run"
+        ? `/${operation.endpoint}`
+        : requestPath(operation.appPath, operation.requestId, operation.kind);
   // The base may carry a path prefix (gateways, `{mock}/sync`); paths were checked to be plain segments.
   const upstream = new URL(joinUrl(base.url.href, path));
   upstream.search = filterQuery(operation.kind, query).toString();
   const webhook = operation.kind === "submit" ? query.get(FAL_QUERY.webhook) : null;
   return { operation, upstream, mount, webhook };
+}
+
+/** True when `url` names an upload initiate on fal's storage host or on a host this proxy serves. */
+function namesInitiate(config: ProxyConfig, url: URL): boolean {
+  if (url.origin === FAL_STORAGE_ORIGIN && matchInitiate(url.pathname)) return true;
+  return config.namedBases.some((base) => {
+    const rest = relativeTo(url, base);
+    return rest !== undefined && matchInitiate(rest) !== undefined;
+  });
 }
 
 /** The part of `url`'s path under `base`, or undefined when `url` is not under it. */

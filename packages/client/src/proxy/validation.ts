@@ -18,25 +18,8 @@ const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\s*(;|$)/i;
 
 /** Reads, size-checks, parses and validates a submit or run body; answers like fal when it is wrong. */
 export async function readInput(request: Request, endpoint: EndpointId, maxBodyBytes: number): Promise<string | Response> {
-  const contentType = request.headers.get("content-type");
-  if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
-    await request.body?.cancel().catch(() => {});
-    return refuse(415, "proxy_unsupported_media_type", "unsupported_media_type", "the request body must be application/json");
-  }
-  const read = await readLimited(request, maxBodyBytes);
-  if (!read.ok) return tagRefusal(bodyTooLargeResponse(maxBodyBytes), "body_too_large");
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
-  } catch {
-    return tagRefusal(
-      unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" }),
-      "invalid_json",
-    );
-  }
-  const parsed = parseJsonBounded(text, INPUT_LIMITS.maxJsonDepth);
-  if (!parsed.ok)
-    return tagRefusal(unreadableBodyResponse(parsed), parsed.reason === "too_deep" ? "json_too_deep" : "invalid_json");
+  const parsed = await readJsonBody(request, maxBodyBytes, INPUT_LIMITS.maxJsonDepth);
+  if (parsed instanceof Response) return parsed;
   const result = validateInput(endpoint, parsed.value);
   if (!result.ok) {
     const detail = result.issues.map((issue) => ({
@@ -49,4 +32,36 @@ export async function readInput(request: Request, endpoint: EndpointId, maxBodyB
   // What was validated is what is sent: re-serialising drops duplicate keys and other parser quirks
   // that could make upstream see a different value than the one checked here.
   return JSON.stringify(parsed.value);
+}
+
+/**
+ * The steps every JSON body goes through before its own checks: a JSON media type (or none), the size
+ * cap counted as the bytes arrive, UTF-8, and parsing with a nesting bound. Shared by submits, runs and
+ * storage initiates, so each failure is answered the same way whichever operation it hits.
+ */
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+  maxDepth: number,
+): Promise<{ ok: true; value: unknown } | Response> {
+  const contentType = request.headers.get("content-type");
+  if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
+    await request.body?.cancel().catch(() => {});
+    return refuse(415, "proxy_unsupported_media_type", "unsupported_media_type", "the request body must be application/json");
+  }
+  const read = await readLimited(request, maxBytes);
+  if (!read.ok) return tagRefusal(bodyTooLargeResponse(maxBytes), "body_too_large");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
+  } catch {
+    return tagRefusal(
+      unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" }),
+      "invalid_json",
+    );
+  }
+  const parsed = parseJsonBounded(text, maxDepth);
+  if (!parsed.ok)
+    return tagRefusal(unreadableBodyResponse(parsed), parsed.reason === "too_deep" ? "json_too_deep" : "invalid_json");
+  return parsed;
 }
