@@ -36,8 +36,8 @@ export interface JobEngine {
   follow<E extends EndpointId>(endpoint: E, requestId: string, options?: FollowOptions): EngineJob<E>;
 }
 
-/** The engine over a client's job handle. */
-export function clientEngine(client: KontextLiteClient): JobEngine {
+/** The engine over a client's job handle; `submitDefaults` go with every submit. */
+export function clientEngine(client: KontextLiteClient, submitDefaults: { maxQueueLength?: number } = {}): JobEngine {
   const follow = (o: FollowOptions = {}) => ({
     ...(o.mode ? { mode: o.mode } : {}),
     ...(o.pollInterval !== undefined ? { pollInterval: o.pollInterval } : {}),
@@ -45,7 +45,11 @@ export function clientEngine(client: KontextLiteClient): JobEngine {
   return {
     start(endpoint, input, o = {}) {
       // No signal on the submit itself: once sent it should answer, so its id reaches the journal.
-      const job = client.start(endpoint, input, { ...follow(o), ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}) });
+      const job = client.start(endpoint, input, {
+        ...follow(o),
+        ...(o.webhookUrl ? { webhookUrl: o.webhookUrl } : {}),
+        ...(submitDefaults.maxQueueLength !== undefined ? { maxQueueLength: submitDefaults.maxQueueLength } : {}),
+      });
       return { requestId: job.requestId, result: () => job.result(o.signal ? { signal: o.signal } : {}) };
     },
     follow(endpoint, requestId, o = {}) {

@@ -58,7 +58,7 @@ export {
   replayJournal,
 } from "./journal.js";
 export { AdaptiveLimiter, type AdaptiveLimiterOptions, type LimiterSnapshot } from "./limiter.js";
-export { createRequestMeter, type RequestMeter, type RequestMeterOptions } from "./meter.js";
+export { createRequestMeter, type RequestMeter } from "./meter.js";
 export { type BatchManifest, FILES, type ResultLine, readBatchFolder, saveImages } from "./output.js";
 export {
   createProgressPrinter,

@@ -5,7 +5,7 @@
  * limiter needs: the client retries a 429 on its own, so the runner would otherwise only hear of
  * the last one.
  */
-import { FAL_QUERY, parseRetryAfter } from "@kontext-sdk/schema/protocol";
+import { parseRetryAfter } from "@kontext-sdk/schema/protocol";
 
 export interface RequestMeter {
   /** Give this to the client (`createKontextClient({ fetch: meter.fetch })`). */
@@ -22,42 +22,16 @@ export interface RequestMeter {
 
 const REQUEST_ID = /\/requests\/([^/?#]+)/;
 
-export interface RequestMeterOptions {
-  /**
-   * Ask fal to refuse a submit with a 429 while more than this many of your jobs wait in its queue
-   * (`fal_max_queue_length`). With it, a cap set above the account's concurrency is brought down by
-   * the 429s instead of piling jobs up at fal. Added to each submit's URL here because the client's
-   * submit options do not carry it yet.
-   */
-  maxQueueLength?: number;
-}
-
-export function createRequestMeter(
-  inner: typeof fetch = (...args) => globalThis.fetch(...args),
-  options: RequestMeterOptions = {},
-): RequestMeter {
+export function createRequestMeter(inner: typeof fetch = (...args) => globalThis.fetch(...args)): RequestMeter {
   const counts = new Map<string, number>();
   let total = 0;
   const bump = (id: string) => counts.set(id, (counts.get(id) ?? 0) + 1);
   const meter: RequestMeter = {
     fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
       total++;
-      let url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
       const fromPath = REQUEST_ID.exec(url)?.[1];
       if (fromPath) bump(decodeURIComponent(fromPath));
-      const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-      if (
-        options.maxQueueLength !== undefined &&
-        method === "POST" &&
-        !fromPath &&
-        !url.includes("/storage/") &&
-        !(input instanceof Request)
-      ) {
-        const target = new URL(url);
-        target.searchParams.set(FAL_QUERY.maxQueueLength, String(options.maxQueueLength));
-        url = target.href;
-        input = url;
-      }
       const response = await inner(input, init);
       if (response.status === 429) meter.onRateLimited?.(parseRetryAfter(response.headers.get("retry-after")) ?? 0);
       const fromAnswer = !fromPath && response.ok ? response.headers.get("x-fal-request-id") : null;

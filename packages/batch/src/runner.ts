@@ -91,6 +91,12 @@ export interface BatchRunOptions {
   pollInterval?: number;
   /** Complete jobs from fal's webhook deliveries (see WebhookModeOptions). */
   webhook?: WebhookModeOptions;
+  /**
+   * Ask fal to refuse a submit with a 429 while this many of your jobs already wait in its queue
+   * (`fal_max_queue_length`): a cap set above the account's concurrency is then brought down by the 429s
+   * instead of piling jobs up at fal.
+   */
+  maxQueueLength?: number;
   /** Counts requests per job and feeds 429s to the limiter: the one the client's fetch goes through. */
   meter?: RequestMeter;
   /** Downloads images (never sent the key). Default: the global fetch. */
@@ -199,7 +205,7 @@ class BatchRun {
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.limiter = new AdaptiveLimiter({ max: concurrency });
     this.mode = options.mode && options.mode !== "auto" ? options.mode : concurrency <= STREAM_UP_TO ? "stream" : "poll";
-    this.engine = clientEngine(options.client);
+    this.engine = clientEngine(options.client, { maxQueueLength: options.maxQueueLength });
     this.requestsAtStart = options.meter?.total ?? 0;
     if (options.meter) options.meter.onRateLimited = (ms) => this.limiter.rateLimited(ms);
   }

@@ -25,9 +25,9 @@ const jobs = (count: number, from = 0) =>
     input: { prompt: `job ${from + i}`, seed: from + i },
   }));
 
-function setup(mockOptions: Parameters<typeof createKontextMock>[0] = {}, maxQueueLength?: number) {
+function setup(mockOptions: Parameters<typeof createKontextMock>[0] = {}) {
   const mock = createKontextMock({ timeline: { queueSteps: 1, progressSteps: 1, stepMs: 10 }, ...mockOptions });
-  const meter = createRequestMeter(mock.fetch, maxQueueLength === undefined ? {} : { maxQueueLength });
+  const meter = createRequestMeter(mock.fetch);
   const client = createKontextClient({ credentials: "test", fetch: meter.fetch, retry: { baseDelay: 5, maxDelay: 30 } });
   return { mock, meter, client };
 }
@@ -35,12 +35,13 @@ function setup(mockOptions: Parameters<typeof createKontextMock>[0] = {}, maxQue
 describe("runBatch", () => {
   it("halves its cap on the mock's queue-length 429s and still runs every job once", async () => {
     // An account that runs 2 jobs at once, asked to keep at most 1 waiting, driven with a cap of 10.
-    const { mock, meter, client } = setup({ concurrencyLimit: 2, timeline: { queueSteps: 0, progressSteps: 2, stepMs: 15 } }, 1);
+    const { mock, meter, client } = setup({ concurrencyLimit: 2, timeline: { queueSteps: 0, progressSteps: 2, stepMs: 15 } });
     const out = join(await tempDir("adaptive"), "out");
     const limits: number[] = [];
     const summary = await runBatch({
       client,
       meter,
+      maxQueueLength: 1,
       out,
       jobs: jobs(40),
       concurrency: 10,
