@@ -6,13 +6,13 @@ import type { EndpointId } from "@kontext-sdk/schema";
 import { validateInput } from "@kontext-sdk/schema";
 import { originOf } from "@kontext-sdk/schema/protocol";
 import { isBrowser } from "./credentials.js";
-import { KontextError } from "./errors.js";
+import { customHostRefusal, KontextError } from "./errors.js";
 import type { FollowState } from "./follow.js";
 import { createTransport, type Send } from "./http.js";
 import { DEFAULT_UPLOAD_THRESHOLD } from "./inputs.js";
 import { createJob, type JobContext } from "./job.js";
 import { createQueueCalls } from "./queue.js";
-import { createRun } from "./run.js";
+import { createRun, SYNC_HOST } from "./run.js";
 import { bounded } from "./signals.js";
 import { createStorage, type KontextStorage, STORAGE_HOST } from "./storage.js";
 import { type BodyOptions, createSubmit } from "./submit.js";
@@ -22,7 +22,6 @@ export { nextPollWait, POLL_BACKOFF, STREAM_IDLE_MS, STREAM_REOPENS } from "./fo
 export type * from "./types.js";
 
 export const QUEUE_HOST = "https://queue.fal.run";
-const SYNC_HOST = "https://fal.run";
 
 /**
  * The client, validating inputs with the schema's compiled validators unless `validate: false`. The typed
@@ -46,21 +45,13 @@ export function createKontextClientLite(options: KontextClientOptions = {}): Kon
 }
 
 /**
- * The sync host `run()` may use: the one given, fal's when the queue host is fal's too, and none when
- * the queue host is a custom one (a gateway's credentials must not reach fal; see `createRun`).
+ * One of fal's other hosts (fal.run for `run()`, rest.fal.ai for storage): the one given, fal's when the
+ * queue host is fal's too, and none for a custom queue host (a gateway's credentials must not reach fal;
+ * see `createRun` and `storageFor`).
  */
-function syncHostOf(options: KontextClientOptions): string | undefined {
-  if (options.syncBaseUrl) return options.syncBaseUrl;
-  return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? SYNC_HOST : undefined;
-}
-
-/**
- * The storage host uploads go to: the one given, fal's REST host when the queue host is fal's too, none
- * for a custom queue host (as for `run()`: a gateway's token must not reach fal's REST host).
- */
-function storageHostOf(options: KontextClientOptions): string | undefined {
-  if (options.storageBaseUrl) return options.storageBaseUrl;
-  return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? STORAGE_HOST : undefined;
+function falHostOf(options: KontextClientOptions, given: string | undefined, falHost: string): string | undefined {
+  if (given) return given;
+  return !options.baseUrl || originOf(options.baseUrl) === originOf(QUEUE_HOST) ? falHost : undefined;
 }
 
 /** `storage.upload`, or a stand-in that explains why there is no storage host. */
@@ -68,11 +59,7 @@ function storageFor(send: Send, options: KontextClientOptions, storageBase: stri
   if (storageBase) return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase);
   return {
     upload: async () => {
-      throw new KontextError(
-        `storage.upload needs storageBaseUrl: baseUrl is a custom queue host (${options.baseUrl}), so fal's storage ` +
-          `host is not assumed and its credentials are not sent there. Set storageBaseUrl (your gateway's storage ` +
-          `URL, or "https://rest.fal.ai").`,
-      );
+      throw customHostRefusal("storage.upload", "storageBaseUrl", options.baseUrl, STORAGE_HOST);
     },
   };
 }
@@ -80,11 +67,11 @@ function storageFor(send: Send, options: KontextClientOptions, storageBase: stri
 /** The lifecycle and the transport it runs on (the raw client reuses the transport; not public). */
 export function build(options: KontextClientOptions): [KontextLiteClient, Send] {
   const base = options.baseUrl ?? QUEUE_HOST;
-  const syncBase = syncHostOf(options);
+  const syncBase = falHostOf(options, options.syncBaseUrl, SYNC_HOST);
   if (isBrowser() && typeof options.credentials === "string" && !options.proxyUrl && !options.dangerouslyAllowBrowser) {
     throw new KontextError("A raw key in a browser is public: use proxyUrl, a credentials function, or dangerouslyAllowBrowser");
   }
-  const storageBase = storageHostOf(options);
+  const storageBase = falHostOf(options, options.storageBaseUrl, STORAGE_HOST);
   const transport = createTransport(
     options,
     [base, syncBase, storageBase].filter((host): host is string => !!host),

@@ -136,6 +136,18 @@ export class KontextRequestNotFoundError extends KontextApiError {
 }
 
 /**
+ * The refusal of a call bound for another of fal's hosts (fal.run for `run()`, rest.fal.ai for storage)
+ * while `baseUrl` is a custom queue host: that host is not assumed to be fal's, so a gateway's credentials
+ * never travel there. The message names the option that fixes it.
+ */
+export function customHostRefusal(call: string, option: string, baseUrl: string | undefined, falHost: string, hint = "") {
+  return new KontextError(
+    `${call} needs ${option}: baseUrl is a custom queue host (${baseUrl}), so fal's host for it is not assumed and ` +
+      `its credentials are not sent there. Set ${option} (your gateway's URL for it, or "${falHost}" to use fal's)${hint}.`,
+  );
+}
+
+/**
  * The id an error reports: the one the call was about when there is one (a gateway may put its own id in
  * the header), else the answer's `x-fal-request-id`.
  */

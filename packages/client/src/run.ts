@@ -5,11 +5,14 @@
  */
 import type { EndpointId, OutputOf } from "@kontext-sdk/schema";
 import { FAL_HEADERS, joinUrl } from "@kontext-sdk/schema/protocol";
-import { KontextError } from "./errors.js";
+import { customHostRefusal } from "./errors.js";
 import type { Send } from "./http.js";
 import { bounded } from "./signals.js";
 import { type BodyOptions, platformHeaders, prepareBody } from "./submit.js";
 import type { KontextClientOptions, KontextInput, KontextResult, RunOptions } from "./types.js";
+
+/** fal's sync host. */
+export const SYNC_HOST = "https://fal.run";
 
 export type Run = <E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: RunOptions) => Promise<KontextResult<E>>;
 
@@ -27,11 +30,7 @@ export function createRun(
   return (endpoint, input, runOptions = {}) =>
     bounded(runOptions.signal, runOptions.timeout, async (signal) => {
       if (!syncBase) {
-        throw new KontextError(
-          `run() needs syncBaseUrl: baseUrl is a custom queue host (${options.baseUrl}), so the sync host is not ` +
-            `assumed to be fal's and its credentials are not sent there. Set syncBaseUrl (your gateway's sync URL, ` +
-            `or "https://fal.run" to run on fal), or use subscribe().`,
-        );
+        throw customHostRefusal("run()", "syncBaseUrl", options.baseUrl, SYNC_HOST, ", or use subscribe()");
       }
       const headers = platformHeaders(runOptions);
       const body = await prepareBody(endpoint, input, bodyOptions, signal);

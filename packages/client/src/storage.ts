@@ -66,7 +66,7 @@ interface Initiated {
 export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUrl: string): KontextStorage {
   async function initiate(kind: "initiate" | "initiate-multipart", blob: Blob, fileName: string, options: UploadOptions) {
     const headers: Record<string, string> = {};
-    if (options.lifecycle) headers["x-fal-object-lifecycle"] = JSON.stringify(lifecycleBody(options.lifecycle));
+    if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
     const [data] = await send({
       method: "POST",
       url: `${joinUrl(storageBaseUrl, `/storage/upload/${kind}`)}?storage_type=fal-cdn-v3`,
@@ -149,10 +149,12 @@ export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUr
   };
 }
 
-const lifecycleBody = (lifecycle: ObjectLifecycle) => ({
-  ...(lifecycle.expirationDurationSeconds !== undefined && { expiration_duration_seconds: lifecycle.expirationDurationSeconds }),
-  ...(lifecycle.initialAcl !== undefined && { initial_acl: lifecycle.initialAcl }),
-});
+/**
+ * A lifecycle as fal's JSON (`{expiration_duration_seconds, initial_acl}`), for the storage header and the
+ * queue's `x-fal-object-lifecycle-preference` alike; a field left out is left out (JSON drops `undefined`).
+ */
+export const lifecycleJson = (lifecycle: ObjectLifecycle) =>
+  JSON.stringify({ expiration_duration_seconds: lifecycle.expirationDurationSeconds, initial_acl: lifecycle.initialAcl });
 
 /** The data as a `Blob` with a content type: the one given, the Blob's own, or sniffed from the first bytes. */
 async function asBlob(data: BinaryImage, contentType: string | undefined): Promise<Blob> {

@@ -8,6 +8,7 @@ import { KontextApiError, KontextValidationError } from "./errors.js";
 import type { Send } from "./http.js";
 import { type ImageUploader, prepareInput } from "./inputs.js";
 import type { QueueCalls } from "./queue.js";
+import { lifecycleJson } from "./storage.js";
 import type {
   InputValidator,
   KontextClientOptions,
@@ -48,12 +49,7 @@ export function platformHeaders(options: PlatformOptions): Record<string, string
   if (startTimeout) headers[FAL_HEADERS.requestTimeout] = String(startTimeout);
   if (options.hint) headers[FAL_HEADERS.runnerHint] = options.hint;
   if (options.storeIO === false) headers[FAL_HEADERS.storeIO] = "0";
-  if (objectLifecycle) {
-    headers[FAL_HEADERS.objectLifecycle] = JSON.stringify({
-      expiration_duration_seconds: objectLifecycle.expirationDurationSeconds,
-      initial_acl: objectLifecycle.initialAcl,
-    });
-  }
+  if (objectLifecycle) headers[FAL_HEADERS.objectLifecycle] = lifecycleJson(objectLifecycle);
   return headers;
 }
 
