@@ -39,6 +39,19 @@ describe("createSseParser", () => {
     expect(parse([": keep-alive\n\n\n"]).messages).toEqual([{ comment: true }]);
   });
 
+  it("treats a bare `data` line as an empty data field, and dispatches an empty event", () => {
+    expect(parse(["data\n\n", "data:\n\n"]).messages).toEqual([{ data: "" }, { data: "" }]);
+  });
+
+  it("holds an unterminated last event until a blank line arrives (the contract kit names such streams)", () => {
+    const messages: unknown[] = [];
+    const feed = createSseParser((message) => messages.push(message));
+    feed('data: {"status":"COMPLETED"}\n');
+    expect(messages).toEqual([]);
+    feed("\n");
+    expect(messages).toEqual([{ data: '{"status":"COMPLETED"}' }]);
+  });
+
   it("says how much text waits for a line end (the reader caps it)", () => {
     expect(parse(["data: {", '"status":']).waiting).toBe('data: {"status":'.length);
     expect(parse(["x".repeat(10)]).messages).toEqual([]);
