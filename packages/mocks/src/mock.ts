@@ -127,7 +127,7 @@ export interface KontextMock {
   /** The public key deliveries are signed with, as a JWKS for `verifyWebhook({ jwks })` (no keys when unsigned). */
   webhookJwks(): Promise<MockWebhookJwks>;
   addFault(rule: FaultRule): void;
-  /** Forgets jobs, requests, webhooks and added faults (the option's faults are re-armed); cancels timers. */
+  /** Forgets jobs, requests, webhooks, uploads and added faults (the option's faults are re-armed); cancels timers. */
   reset(): void;
   /** The options' clock. */
   readonly clock: MockClock;
@@ -236,6 +236,7 @@ export function createKontextMock(options: KontextMockOptions = {}): KontextMock
         parts.log.clear();
         parts.state.webhooks.clear();
         parts.faults.clear(options.faults);
+        parts.storage.clear();
       },
       enumerable: true,
     },

@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse } from "@kontext-sdk/schema/protocol";
 import { MAX_BODY_BYTES } from "./body.js";
 import { createKontextMock, isConnectionReset, type KontextMock, type KontextMockOptions } from "./mock.js";
@@ -189,7 +190,11 @@ async function serve(
 ) {
   const url = requestUrl(req);
   if (!url) return send(req, res, badRequest("the request target or Host header is not a valid URL"), cors);
-  const body = req.method === "GET" || req.method === "HEAD" ? { ok: true as const } : await readBody(req, maxBodyBytes);
+  // Upload bytes stream into the storage simulator, which reads them through its own (larger) cap:
+  // buffered here, a 200 MB photo would sit in memory twice and meet the JSON body cap.
+  const streamed = UPLOAD_PATH.test(url.pathname) && req.method !== "GET" && req.method !== "HEAD";
+  const body =
+    req.method === "GET" || req.method === "HEAD" || streamed ? { ok: true as const } : await readBody(req, maxBodyBytes);
   if (!body.ok) {
     // The same 413 the handler gives a body over its cap, answered before the mock sees (or records) it.
     // The rest of the body is drained and dropped (never kept), so the client, still sending, gets to
@@ -204,7 +209,7 @@ async function serve(
     if (!res.writableFinished) abort.abort(new DOMException("The client disconnected", "AbortError"));
   });
   try {
-    const response = await mock.handler(toRequest(req, url, body.bytes, abort.signal));
+    const response = await mock.handler(toRequest(req, url, streamed ? req : body.bytes, abort.signal));
     if (isConnectionReset(response)) {
       req.socket.destroy();
       return;
@@ -279,18 +284,27 @@ function requestUrl(req: IncomingMessage): URL | undefined {
   }
 }
 
-function toRequest(req: IncomingMessage, url: URL, body: Buffer | undefined, signal: AbortSignal): Request {
+/** Signed upload URLs of the storage flow (`/storage/uploads/{token}[/{part}|/complete]`). */
+const UPLOAD_PATH = /\/storage\/uploads\//;
+
+function toRequest(req: IncomingMessage, url: URL, body: Buffer | IncomingMessage | undefined, signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
+  if (body === req) {
+    // A streamed body: `duplex: "half"` is how fetch's Request takes a stream.
+    const stream = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    return new Request(url, { method: req.method, headers, signal, body: stream, duplex: "half" } as RequestInit);
+  }
+  const bytes = body as Buffer | undefined;
   return new Request(url, {
     method: req.method,
     headers,
     signal,
-    ...(body ? { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as BodyInit } : {}),
+    ...(bytes ? { body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as BodyInit } : {}),
   });
 }
 

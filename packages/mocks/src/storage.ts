@@ -59,6 +59,8 @@ export interface StorageSimulator {
   handle(request: Request, url: URL, origin: string, path?: string): Promise<Response>;
   /** The files stored so far (complete uploads only). */
   files(): StoredFile[];
+  /** Forgets every upload and file. */
+  clear(): void;
 }
 
 const INITIATE = /^\/storage\/upload\/(initiate|initiate-multipart)$/;
@@ -184,6 +186,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
       if (fileMatch) return serve(uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
       return flatErrorResponse(404, "Not found", "not_found");
     },
+    clear: () => uploads.clear(),
     files: () =>
       [...uploads.values()]
         .filter((upload) => upload.bytes)

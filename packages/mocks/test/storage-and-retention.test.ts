@@ -84,3 +84,28 @@ describe("result retention", () => {
     expect((await result()).status).toBe(404);
   });
 });
+
+describe("storage through the node server", () => {
+  it("streams a 30 MB upload past the 20 MiB JSON body cap into the simulator, and reset forgets it", async () => {
+    const { startMockServer } = await import("../src/server.js");
+    const server = await startMockServer({ port: 0 });
+    try {
+      const initiated = await fetch(`${server.url}/storage/upload/initiate`, {
+        method: "POST",
+        headers: { ...AUTH, "content-type": "application/json" },
+        body: JSON.stringify({ content_type: "image/jpeg", file_name: "big.jpg" }),
+      });
+      const { upload_url, file_url } = await initiated.json();
+      const bytes = new Uint8Array(30 * 1024 * 1024);
+      bytes.set([0xff, 0xd8, 0xff]);
+      const put = await fetch(upload_url, { method: "PUT", body: bytes, headers: { "content-type": "image/jpeg" } });
+      expect(put.status).toBe(200);
+      expect((await (await fetch(file_url)).arrayBuffer()).byteLength).toBe(bytes.length);
+      server.mock.reset();
+      expect(server.mock.uploads).toEqual([]);
+      expect((await fetch(file_url)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
