@@ -2,6 +2,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Generous: CI runs every package at once on two cores. No test here asserts a duration.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     include: ["test/**/*.test.ts"],
     typecheck: { include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
   },

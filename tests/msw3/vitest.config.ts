@@ -9,6 +9,9 @@ const mocksTests = fileURLToPath(new URL("../../packages/mocks/test/", import.me
 export default defineConfig({
   resolve: { dedupe: ["msw"] },
   test: {
+    // Generous: CI runs every package at once on two cores. No test here asserts a duration.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     dir: fileURLToPath(new URL("../..", import.meta.url)),
     include: [`${mocksTests}msw.test.ts`, "tests/msw3/test/*.test.ts"],
   },

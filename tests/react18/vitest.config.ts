@@ -9,6 +9,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export default defineConfig({
   resolve: { dedupe: ["react", "react-dom", "@tanstack/react-query", "@testing-library/react", "@testing-library/dom", "msw"] },
   test: {
+    // Generous: CI runs every package at once on two cores. No test here asserts a duration.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     environment: "jsdom",
     dir: root,
     include: ["packages/react/test/**/*.test.ts", "packages/react/test/**/*.test.tsx", "tests/react18/test/*.test.ts"],

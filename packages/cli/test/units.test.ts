@@ -207,7 +207,7 @@ describe("main(argv, io) in-process", () => {
   });
 
   it("on a terminal, a live status line shows state, queue position, elapsed time and the latest log", async () => {
-    const fast = await startMockServer({ port: 0, timeline: { queueSteps: 2, progressSteps: 2, stepMs: 400 } });
+    const fast = await startMockServer({ port: 0, timeline: { queueSteps: 2, progressSteps: 2, stepMs: 1_000 } });
     try {
       let screen = "";
       // What ora needs from a terminal stream; the control sequences land in `screen` too.
