@@ -15,6 +15,7 @@ export interface GlobalFlags {
   key?: string;
   baseUrl?: string;
   syncBaseUrl?: string;
+  storageBaseUrl?: string;
   authScheme?: AuthScheme;
 }
 
@@ -24,6 +25,11 @@ export interface Connection {
   embedded: boolean;
   /** The queue host in use, when it is not fal's own (for resume hints). */
   baseUrl?: string;
+  /**
+   * True when a storage host is known (fal's with a key, the embedded mock's, or `--storage-base-url`):
+   * large local images are then uploaded instead of sent inline.
+   */
+  canUpload: boolean;
   /** Stops the embedded mock server; a no-op otherwise. */
   close(): Promise<void>;
 }
@@ -48,6 +54,8 @@ export interface ResolvedTarget {
   key?: string;
   baseUrl?: string;
   syncBaseUrl?: string;
+  /** Only when given: a gateway's storage host cannot be guessed (fal's is the client's default). */
+  storageBaseUrl?: string;
   authScheme: AuthScheme;
   /** Neither a key nor a base URL: use the embedded mock. */
   embedded: boolean;
@@ -60,12 +68,14 @@ export function resolveTarget(flags: GlobalFlags, env: CliIO["env"]): ResolvedTa
   // A gateway (or a `kontext mock` server) serves sync runs under /sync when nothing else is said.
   const syncBaseUrl =
     checkUrl(flags.syncBaseUrl ?? env.KONTEXT_SYNC_BASE_URL, "--sync-base-url") ?? (baseUrl ? `${baseUrl}/sync` : undefined);
+  const storageBaseUrl = checkUrl(flags.storageBaseUrl ?? env.KONTEXT_STORAGE_BASE_URL, "--storage-base-url");
   const scheme = flags.authScheme ?? env.KONTEXT_AUTH_SCHEME ?? "Key";
   if (scheme !== "Key" && scheme !== "Bearer") throw new UsageError(`--auth-scheme must be Key or Bearer (got ${scheme})`);
   return {
     ...(key ? { key } : {}),
     ...(baseUrl ? { baseUrl } : {}),
     ...(syncBaseUrl ? { syncBaseUrl } : {}),
+    ...(storageBaseUrl ? { storageBaseUrl } : {}),
     authScheme: scheme,
     embedded: !key && !baseUrl,
   };
@@ -115,9 +125,11 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
       authScheme: target.authScheme,
       ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
       ...(target.syncBaseUrl ? { syncBaseUrl: target.syncBaseUrl } : {}),
+      ...(target.storageBaseUrl ? { storageBaseUrl: target.storageBaseUrl } : {}),
     });
     options.connected?.(hostAndPort(target.baseUrl ?? FAL_QUEUE_URL));
-    return { client, embedded: false, ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}), close: async () => {} };
+    const canUpload = !target.baseUrl || Boolean(target.storageBaseUrl);
+    return { client, embedded: false, canUpload, ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}), close: async () => {} };
   }
 
   // Loaded only here: a run with a key never pays for the simulator.
@@ -130,8 +142,10 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
     authScheme: target.authScheme,
     baseUrl: server.url,
     syncBaseUrl: `${server.url}/sync`,
+    // The mock runs fal's upload flow on its own origin.
+    storageBaseUrl: server.url,
   });
-  return { client, embedded: true, baseUrl: server.url, close: () => server.close() };
+  return { client, embedded: true, canUpload: true, baseUrl: server.url, close: () => server.close() };
 }
 
 /**

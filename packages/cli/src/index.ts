@@ -3,9 +3,10 @@
  * (src/bin.ts) only calls `main` with the process's arguments.
  *
  *   program.ts        commands, flags, help, exit codes (`main`)
- *   commands/         generate|edit|multi (generate.ts), status|result|cancel (queue.ts), mock, contract,
- *                     batch run|resume|status|worker (batch.ts, on @kontext-sdk/batch)
- *   inputs.ts         flags → endpoint + input, validation issues → flag names, local images → data URIs
+ *   commands/         generate|edit|multi (generate.ts), status|result|cancel (queue.ts), upload, mock,
+ *                     contract, batch run|resume|status|worker (batch.ts, on @kontext-sdk/batch)
+ *   inputs.ts         flags → endpoint + input, validation issues → flag names, local images checked
+ *   uploads.ts        local images uploaded to storage (large, streamed from disk) or inlined (small)
  *   credentials.ts    key, base URL, auth scheme; the embedded mock server when there is no key
  *   progress.ts       live status line on a terminal, plain lines otherwise
  *   output.ts         image files in --out, the printed report and the --json document
@@ -20,7 +21,7 @@
 export { type AuthScheme, type GlobalFlags, resolveTarget } from "./credentials.js";
 export { describeError, EXIT, InterruptedError, OutputError, UsageError } from "./errors.js";
 export { imageSize } from "./images.js";
-export { buildInput, DEFAULT_TIER, endpointFor, type ImageFlags, issueToFlagMessage, LARGE_IMAGE_BYTES } from "./inputs.js";
+export { buildInput, DEFAULT_TIER, endpointFor, type ImageFlags, issueToFlagMessage } from "./inputs.js";
 export type { CliIO, OutputStream } from "./io.js";
 export { DEFAULT_OUT_DIR, resultDocument, type SavedImage, saveImages } from "./output.js";
 export { buildProgram, main, version } from "./program.js";

@@ -1,9 +1,10 @@
 /**
  * From command-line flags to an endpoint and its input: the flag ↔ field table, the choice of
- * endpoint from the command and `--tier`, local image files turned into data URIs, and the
+ * endpoint from the command and `--tier`, local image files checked (uploaded or inlined later, see
+ * uploads.ts), and the
  * schema package's validation with its issues renamed back to the flags a person typed.
  */
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -16,9 +17,7 @@ import {
 } from "@kontext-sdk/schema";
 import { escapeControl, IMAGE_EXTENSIONS, sniffImageType } from "@kontext-sdk/schema/protocol";
 import { UsageError } from "./errors.js";
-
-/** Local images above this size still go inline, but base64 makes them a third larger: say so. */
-export const LARGE_IMAGE_BYTES = 5 * 1024 * 1024;
+import { LocalImageFile, withPlaceholders } from "./uploads.js";
 
 /** The flags shared by generate, edit and multi, as commander hands them over (raw strings). */
 export interface ImageFlags {
@@ -60,7 +59,7 @@ export function endpointFor(kind: EndpointKind, tier: EndpointTier = DEFAULT_TIE
 export interface BuiltInput {
   endpoint: EndpointId;
   input: Record<string, unknown>;
-  /** Things worth telling the person that do not stop the run (large files). */
+  /** Things worth telling the person that do not stop the run. */
   warnings: string[];
 }
 
@@ -93,16 +92,16 @@ export async function buildInput(kind: EndpointKind, prompt: string, flags: Imag
           : `edit takes one --image (got ${images.length}); use "kontext multi" to combine several`,
       );
     }
-    input.image_url = await imageSource(images[0]!, "--image", cwd, warnings);
+    input.image_url = await imageSource(images[0]!, "--image", cwd);
   }
   if (kind === "multi") {
     if (images.length === 0) throw new UsageError("--image is required: give it once per input image");
     input.image_urls = await Promise.all(
-      images.map((image, i) => imageSource(image, images.length > 1 ? `--image #${i + 1}` : "--image", cwd, warnings)),
+      images.map((image, i) => imageSource(image, images.length > 1 ? `--image #${i + 1}` : "--image", cwd)),
     );
   }
 
-  const checked = validateInput(endpoint, input);
+  const checked = validateInput(endpoint, withPlaceholders(input));
   if (!checked.ok) {
     throw new UsageError("invalid input", checked.issues.map(issueToFlagMessage));
   }
@@ -132,10 +131,10 @@ export function numberish(text: string): number | string {
 const IMAGE_FLAG_HELP = "pass an image file (PNG, JPEG, WebP, GIF or AVIF), an http(s) URL or a data: URL";
 
 /**
- * What an `--image` value becomes in the input: http(s) URLs and data URLs as they are, local
- * files (or file: URLs) read and inlined as data URIs of their sniffed type.
+ * What an `--image` value becomes in the input: http(s) URLs and data URLs as they are, local files
+ * (or file: URLs) checked and kept as a LocalImageFile, read only when they are uploaded or inlined.
  */
-export async function imageSource(value: string, flag: string, cwd: string, warnings: string[]): Promise<string> {
+export async function imageSource(value: string, flag: string, cwd: string): Promise<string | LocalImageFile> {
   if (/^https?:\/\//i.test(value) || /^data:/i.test(value)) return value;
   // Names come from the command line and may hold terminal escapes: never echo them raw.
   const shown = escapeControl(value);
@@ -150,31 +149,24 @@ export async function imageSource(value: string, flag: string, cwd: string, warn
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`${flag}: no such file: ${shown}; ${IMAGE_FLAG_HELP}`);
   if (!info.isFile()) throw new UsageError(`${flag}: not a file: ${shown}`);
-  const { dataUri, type } = await readAsDataUri(path);
+  const type = sniffImageType(await firstBytes(path));
   if (!type)
     throw new UsageError(`${flag}: ${shown} is not an image (its first bytes are not ${KNOWN_TYPES}); ${IMAGE_FLAG_HELP}`);
-  if (info.size > LARGE_IMAGE_BYTES) {
-    const mb = (info.size / 1024 / 1024).toFixed(1);
-    warnings.push(
-      `${flag} ${shown} is ${mb} MB; it is sent inline as a data URI (a third larger again), which is slow. An http(s) URL to the image avoids that.`,
-    );
-  }
-  return dataUri;
+  return new LocalImageFile(path, info.size, type, shown);
 }
 
 const KNOWN_TYPES = Object.values(IMAGE_EXTENSIONS)
   .map((ext) => ext.toUpperCase())
   .join(", ");
 
-/**
- * A local image as a data URI, holding the file once. `readFile` gives the bytes (one copy), Node's
- * native base64 encoder writes the text straight from them (the core's `toDataUri` goes through a
- * binary string first, a second full copy: fine in a browser for a photo, not for a 200 MB file), and
- * the bytes are dropped as soon as the text exists.
- */
-async function readAsDataUri(path: string): Promise<{ dataUri: string; type: string | undefined }> {
-  const bytes = await readFile(path);
-  const type = sniffImageType(bytes);
-  if (!type) return { dataUri: "", type };
-  return { dataUri: `data:${type};base64,${bytes.toString("base64")}`, type };
+/** The first bytes of a file, enough to recognise an image's signature. */
+async function firstBytes(path: string): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const head = new Uint8Array(32);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }

@@ -20,6 +20,7 @@ import { contractCommand } from "./commands/contract.js";
 import { runImageCommand } from "./commands/generate.js";
 import { mockCommand } from "./commands/mock.js";
 import { cancelCommand, resultCommand, statusCommand } from "./commands/queue.js";
+import { runUpload, type UploadFlags } from "./commands/upload.js";
 import { type GlobalFlags, secretsIn } from "./credentials.js";
 import { describeError, EXIT, isInputError, UsageError } from "./errors.js";
 import { DEFAULT_TIER, issueToFlagMessage } from "./inputs.js";
@@ -101,6 +102,10 @@ export function buildProgram(io: CliIO, runner: Runner): Command {
       "queue host of a fal-compatible gateway or mock (default: https://queue.fal.run, or $KONTEXT_BASE_URL)",
     )
     .option("--sync-base-url <url>", "host for --sync runs (default: https://fal.run, or <base-url>/sync with --base-url)")
+    .option(
+      "--storage-base-url <url>",
+      "storage host for image uploads (default: https://rest.fal.ai without --base-url; none with it: images then go inline)",
+    )
     .addOption(
       new Option("--auth-scheme <scheme>", "Authorization scheme (default: Key; gateways often want Bearer)").choices([
         "Key",
@@ -145,6 +150,13 @@ sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrup
   imageCommand("generate", "text-to-image", "make images from a prompt");
   imageCommand("edit", "edit", "edit one image following the prompt");
   imageCommand("multi", "multi", "combine several images following the prompt");
+
+  program
+    .command("upload")
+    .description("upload an image to fal's storage and print its URL (to pass as --image or image_url)")
+    .argument("<file>", "a local PNG, JPEG, WebP, GIF or AVIF file")
+    .option("--json", "print {url} as JSON")
+    .action(async (file: string, flags: UploadFlags, cmd: Command) => runner(cmd, (ctx) => runUpload(ctx, file, flags)));
 
   program
     .command("status")

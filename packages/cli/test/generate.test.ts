@@ -185,12 +185,12 @@ describe("a mock server given with --base-url and --key", () => {
     expect(submitOf(server).path).toBe("/fal-ai/flux-pro/kontext/multi");
   });
 
-  it("warns on stderr when a local image is large, and still sends it", async () => {
+  it("warns on stderr when a local image is large and no storage host is set, and still sends it inline", async () => {
     const big = Buffer.concat([solidPng(4, 4), Buffer.alloc(5.5 * 1024 * 1024)]);
     await writeFile(join(dir.path, "big.png"), big);
     const r = await run(["edit", "x", "--image", "big.png", "--json", ...base()], { cwd: dir.path });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: --image big\.png is 5\.5 MB/);
+    expect(r.stderr).toMatch(/warning: big\.png is 5\.5 MB and no storage host is set \(--storage-base-url\)/);
     expect(server.mock.requests.filter((q) => q.operation === "submit")).toHaveLength(1);
   });
 

@@ -13,6 +13,7 @@ import { EXIT, InterruptedError, isAbort, UsageError } from "../errors.js";
 import { buildInput, type ImageFlags, numberish } from "../inputs.js";
 import { checkOutDir, DEFAULT_OUT_DIR, printJson, printResult, resultDocument, saveImages } from "../output.js";
 import { createProgress, type Progress, progressMode } from "../progress.js";
+import { resolveLocalImages } from "../uploads.js";
 import { type CommandContext, type OutputFlags, shellWords } from "./context.js";
 import { watchJob } from "./job-watch.js";
 
@@ -43,7 +44,9 @@ export async function runImageCommand(
     ...(ctx.connected ? { connected: ctx.connected } : {}),
   });
   try {
-    return await runJob(ctx, connection, endpoint, input, outDir, { ...flags, timeoutMs });
+    // Large local images go to storage now (a short URL in the input), small ones inline.
+    const placed = await resolveLocalImages(input, connection, io);
+    return await runJob(ctx, connection, endpoint, placed, outDir, { ...flags, timeoutMs });
   } finally {
     await connection.close();
   }
