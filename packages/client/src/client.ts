@@ -13,10 +13,9 @@ import { DEFAULT_UPLOAD_THRESHOLD } from "./inputs.js";
 import { createJob, type JobContext } from "./job.js";
 import { createQueueCalls } from "./queue.js";
 import { createRun, SYNC_HOST } from "./run.js";
-import { bounded } from "./signals.js";
 import { createStorage, type KontextStorage, STORAGE_HOST } from "./storage.js";
 import { type BodyOptions, createSubmit } from "./submit.js";
-import type { KontextClient, KontextClientOptions, KontextInput, KontextJob, KontextLiteClient, StartOptions } from "./types.js";
+import type { KontextClient, KontextClientOptions, KontextInput, KontextLiteClient, StartOptions } from "./types.js";
 
 export { nextPollWait, POLL_BACKOFF, STREAM_IDLE_MS, STREAM_REOPENS } from "./follow.js";
 export type * from "./types.js";
@@ -119,25 +118,13 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
         jobOptions,
       ),
 
-    subscribe(endpoint, input, subscribeOptions = {}) {
-      let job: KontextJob<typeof endpoint> | undefined;
-      let knownId: string | undefined;
-      return bounded(
-        subscribeOptions.signal,
-        subscribeOptions.timeout,
-        async (signal) => {
-          job = start(endpoint, input, { ...subscribeOptions, signal });
-          knownId = await job.requestId;
-          subscribeOptions.onEnqueue?.(knownId);
-          for await (const status of job.statuses({ signal })) subscribeOptions.onQueueUpdate?.(status);
-          return await job.result({ signal });
-        },
-        () => {
-          // Best effort: the caller is told about the timeout either way, so a failed cancel is dropped.
-          job?.cancel().catch(() => {});
-          return knownId;
-        },
-      );
+    async subscribe(endpoint, input, subscribeOptions = {}) {
+      // The job's own timeout cancels it on the server and rejects the waits below with KontextTimeoutError.
+      const job = start(endpoint, input, subscribeOptions);
+      const { signal } = subscribeOptions;
+      subscribeOptions.onEnqueue?.(await job.requestId);
+      for await (const status of job.statuses({ signal })) subscribeOptions.onQueueUpdate?.(status);
+      return await job.result({ signal });
     },
 
     run: createRun(send, syncBase, options, bodyOptions),

@@ -16,6 +16,7 @@ import {
   KontextApiError,
   KontextCancelledError,
   KontextRequestNotFoundError,
+  KontextTimeoutError,
   KontextValidationError,
   RESULT_RETENTION_RULE,
 } from "./errors.js";
@@ -30,9 +31,13 @@ export interface JobContext {
   secrets: () => (string | undefined)[];
 }
 
-/** The job's defaults: how `result()` follows it, and a signal that bounds every wait of the handle. */
+/**
+ * The job's defaults: how `result()` follows it, a signal that bounds every wait of the handle, and a
+ * whole-job `timeout` in ms after which the job is cancelled and its waits reject with KontextTimeoutError.
+ */
 export interface JobDefaults extends FollowOptions {
   signal?: AbortSignal;
+  timeout?: number;
 }
 
 const ignore = () => {};
@@ -59,10 +64,15 @@ export function createJob<E extends EndpointId>(
   let fetching: Promise<KontextResult<E>> | undefined;
   let outcome: Promise<KontextResult<E>> | undefined;
   let cancelling: Promise<void> | undefined;
-  let settle = ignore;
+  let resolveDone = ignore;
   const done = new Promise<void>((resolve) => {
-    settle = resolve;
+    resolveDone = resolve;
   });
+  const deadline = defaults.timeout === undefined ? undefined : setTimeout(() => expire(defaults.timeout!), defaults.timeout);
+  const settle = () => {
+    clearTimeout(deadline);
+    resolveDone();
+  };
   const requestId = submitted.then((state) => state.requestId);
   requestId.catch(ignore); // nobody has to read it; a failed submit reaches the caller through result()
   submitted.catch(() => settle());
@@ -149,9 +159,12 @@ export function createJob<E extends EndpointId>(
     }
   }
 
-  function cancel(): Promise<void> {
+  /**
+   * Stops the job: every wait rejects with `reason` at once, and the job is cancelled on the server as soon
+   * as its request id is known (a submit in flight is let finish, or the job could not be found).
+   */
+  function stop(reason: KontextCancelledError | KontextTimeoutError): Promise<void> {
     if (cancelling) return cancelling;
-    const reason = new KontextCancelledError();
     cancelled.abort(reason);
     cancelling = (async () => {
       let state: FollowState;
@@ -161,7 +174,8 @@ export function createJob<E extends EndpointId>(
         return; // never submitted: there is nothing to cancel
       }
       reason.requestId = state.requestId;
-      reason.message = `the job ${state.requestId} was cancelled`;
+      if (reason instanceof KontextCancelledError) reason.message = `the job ${state.requestId} was cancelled`;
+      else reason.message = `${reason.message.replace("the job", `the job ${state.requestId}`)}; it was cancelled on the server`;
       if (!final) await queue.cancel(state.urls.cancelUrl, { requestId: state.requestId });
     })();
     cancelling.then(
@@ -169,6 +183,17 @@ export function createJob<E extends EndpointId>(
       () => settle(),
     );
     return cancelling;
+  }
+
+  const cancel = () => stop(new KontextCancelledError());
+
+  /** The whole-job timeout ran out: the job is stopped, and later calls get the same timeout error. */
+  function expire(ms: number): void {
+    if (final || failure) return;
+    const reason = new KontextTimeoutError(`the job took longer than ${ms} ms`);
+    failure = { error: reason };
+    // Best effort: the caller is told about the timeout either way, so a failed cancel is dropped.
+    stop(reason).catch(ignore);
   }
 
   return {

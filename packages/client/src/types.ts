@@ -139,20 +139,26 @@ export interface StatusesOptions extends FollowOptions {
  * Options of `client.start()`: the submit's options, and how `result()` follows the job when nothing
  * else does. `signal` aborts the submit and every wait of this job (not the job itself: `cancel()` does).
  */
-export interface StartOptions extends SubmitOptions, FollowOptions {}
+export interface StartOptions extends SubmitOptions, FollowOptions {
+  /**
+   * Whole-job limit in ms, from now: the job is then cancelled on the server (best effort) and its
+   * `statuses()` and `result()` reject with a KontextTimeoutError carrying the request id.
+   */
+  timeout?: number;
+}
 
 /** Options of `client.job()`, which resumes a job by id. */
 export interface JobOptions extends FollowOptions {
   /** Aborts every wait of this job handle. */
   signal?: AbortSignal;
+  /** Whole-job limit in ms, from now, as for `client.start()`. */
+  timeout?: number;
 }
 
-export interface SubscribeOptions extends SubmitOptions, FollowOptions {
+export interface SubscribeOptions extends StartOptions {
   /** Called with the request id as soon as the job is queued, before any waiting: persist it to resume. */
   onEnqueue?: (requestId: string) => void;
   onQueueUpdate?: (status: QueueStatus) => void;
-  /** Whole-job limit in ms: rejects with KontextTimeoutError and cancels the remote job (best effort). */
-  timeout?: number;
 }
 
 export interface RunOptions extends RequestOptions, PlatformOptions {

@@ -1,11 +1,4 @@
-import {
-  type KontextInput,
-  type KontextJob,
-  type KontextLiteClient,
-  type KontextResult,
-  KontextTimeoutError,
-  type StartOptions,
-} from "@kontext-sdk/client";
+import type { KontextInput, KontextJob, KontextLiteClient, KontextResult, StartOptions } from "@kontext-sdk/client";
 import type { EndpointId, LogEntry, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import {
   type MutateOptions,
@@ -146,7 +139,8 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
   // Callbacks and the unmount cleanup read the latest options without re-subscribing.
   const latest = useRef({ onEnqueue, onQueueUpdate, cancelOnUnmount });
   latest.current = { onEnqueue, onQueueUpdate, cancelOnUnmount };
-  const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs };
+  // The whole-job `timeout` is the job handle's: it cancels the job and rejects the waits with KontextTimeoutError.
+  const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs, timeout };
 
   const update: Update<E> = useCallback((run: Run<E>, change: (p: Progress) => Progress) => {
     setProgress((p) => (p.run === run.id ? change(p) : p));
@@ -166,11 +160,9 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
         const run: Run<E> = { id: ++runCounter.current, job, controller, settled: false };
         runRef.current = run;
         setProgress({ ...IDLE, run: run.id, phase: "submitting" });
-        const limit = timeout === undefined ? undefined : setTimeout(() => expire(run, timeout), timeout);
         try {
           return await follow(run, update, latest);
         } finally {
-          clearTimeout(limit);
           run.settled = true;
         }
       },
@@ -266,18 +258,6 @@ function shape<E extends EndpointId>(
     return { ...base, status, data: undefined, images: NO_IMAGES, error: mutation.error };
   }
   return { ...base, status: status as "idle", data: undefined, images: NO_IMAGES, error: null };
-}
-
-/**
- * The whole-job `timeout`: the wait here ends with a `KontextTimeoutError` (aborting first, so that is the
- * error the caller sees), and the job is cancelled on the server, by the handle as soon as its id is known.
- * The job handle has no whole-job limit of its own.
- */
-function expire<E extends EndpointId>(run: Run<E>, timeout: number): void {
-  if (run.settled) return;
-  const which = run.requestId ? `the job ${run.requestId}` : "the job";
-  run.controller.abort(new KontextTimeoutError(`${which} took longer than ${timeout} ms`, run.requestId));
-  run.job.cancel().catch(ignore);
 }
 
 /** `promise`, or the signal's reason as soon as it aborts (the promise is left to settle on its own). */
