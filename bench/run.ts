@@ -4,7 +4,7 @@
  *
  *   pnpm bench                      every section, the build section last
  *   pnpm bench --skip-build         everything but `pnpm build` cold vs warm
- *   pnpm bench --only <section>     one of: bundle, overhead, queue, mock, batch, build
+ *   pnpm bench --only <section>     one of: bundle, overhead, queue, mock, batch, upload, build
  *   pnpm bench --no-prebuild        measure the packages' dist/ as they are (by default turbo builds them first)
  *   pnpm bench --build-clone        build section in a fresh clone of HEAD (safe while others use this tree)
  */
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { machine, prebuild, writeResults } from "./lib/util.js";
 import { bundleSection } from "./sections/bundle.js";
 
-const sections = ["bundle", "overhead", "queue", "mock", "batch", "build"] as const;
+const sections = ["bundle", "overhead", "queue", "mock", "batch", "upload", "build"] as const;
 type Section = (typeof sections)[number];
 
 const { values } = parseArgs({
@@ -35,6 +35,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
   queue: async () => (await import("./sections/queue.js")).queueSection(),
   mock: async () => (await import("./sections/mock-load.js")).mockLoadSection(),
   batch: async () => (await import("./sections/batch.js")).batchSection(),
+  upload: async () => (await import("./sections/upload.js")).uploadSection(),
   build: async () => (await import("./sections/build.js")).buildSection({ clone: values["build-clone"] }),
 };
 
@@ -44,7 +45,8 @@ console.log(
 );
 if (env.loadAverage > env.cpus)
   console.warn(`warning: load average ${env.loadAverage} on ${env.cpus} CPUs — timings will be noisy`);
-if (!values["no-prebuild"] && selected.some((s) => s !== "build")) prebuild();
+// The upload section runs the built CLI, so it is built too.
+if (!values["no-prebuild"] && selected.some((s) => s !== "build")) prebuild(selected.includes("upload") ? ["cli"] : []);
 const started = performance.now();
 let failed = false;
 for (const section of selected) {

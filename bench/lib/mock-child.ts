@@ -1,7 +1,8 @@
 /**
  * The mock server in a process of its own (forked by the bench with `--import tsx --expose-gc`), so a
  * load generator in the parent does not share its event loop, and its memory is its own.
- * Messages: {type:"memory"} → {heapUsed, rss} after a full GC; {type:"cpu"} → process.cpuUsage(); {type:"close"}.
+ * Messages: {type:"memory"} → {heapUsed, rss} after a full GC; {type:"cpu"} → process.cpuUsage();
+ * {type:"reset"} → {uploads: [{size}]} (the stored files, then forgets everything); {type:"close"}.
  */
 import { importPackage } from "./util.js";
 
@@ -19,6 +20,10 @@ process.on("message", async (m: { type: string; id: number }) => {
     reply({ heapUsed, rss, jobs: server.mock.jobs.size, requests: server.mock.requests.length });
   } else if (m.type === "cpu") {
     reply({ cpu: process.cpuUsage() });
+  } else if (m.type === "reset") {
+    const uploads = server.mock.uploads.map((file: { size: number }) => ({ size: file.size }));
+    server.mock.reset();
+    reply({ uploads });
   } else if (m.type === "close") {
     await server.close();
     reply({});

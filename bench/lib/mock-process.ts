@@ -4,7 +4,7 @@ import { benchDir } from "./util.js";
 
 export interface MockProcess {
   url: string;
-  ask<T = any>(type: "memory" | "cpu" | "close"): Promise<T>;
+  ask<T = any>(type: "memory" | "cpu" | "reset" | "close"): Promise<T>;
   close(): Promise<void>;
 }
 

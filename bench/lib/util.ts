@@ -95,10 +95,10 @@ export function writeResults(part: Record<string, unknown>): void {
 }
 
 /**
- * Builds what the bench measures (client, mocks, react and their dependencies) through turbo, so the
+ * Builds what the bench measures (client, mocks, react, any `extra` package, and their dependencies) through turbo, so the
  * figures follow the current source; unchanged packages come from turbo's cache in well under a second.
  */
-export function prebuild(): void {
+export function prebuild(extra: readonly string[] = []): void {
   const t0 = performance.now();
   const r = spawnSync(
     "pnpm",
@@ -109,6 +109,8 @@ export function prebuild(): void {
       "build",
       "--filter=@kontext-sdk/react...",
       "--filter=@kontext-sdk/mocks...",
+      // e.g. the upload section runs the built CLI (packages/cli/dist/bin.js).
+      ...extra.map((name) => `--filter=@kontext-sdk/${name}...`),
       "--output-logs=errors-only",
     ],
     {
@@ -120,6 +122,6 @@ export function prebuild(): void {
   if (r.status !== 0) throw new Error(`prebuild failed (turbo run build):\n${`${r.stdout}\n${r.stderr}`.slice(-2000)}`);
   const cached = /Cached:\s+(\d+) cached, (\d+) total/.exec(r.stdout);
   console.log(
-    `(built client, mocks, react with turbo in ${((performance.now() - t0) / 1000).toFixed(1)} s${cached ? `, ${cached[1]}/${cached[2]} from cache` : ""}; --no-prebuild skips this)`,
+    `(built client, mocks, react${extra.map((name) => `, ${name}`).join("")} with turbo in ${((performance.now() - t0) / 1000).toFixed(1)} s${cached ? `, ${cached[1]}/${cached[2]} from cache` : ""}; --no-prebuild skips this)`,
   );
 }
