@@ -6,7 +6,10 @@ import { defineConfig, type Plugin } from "vite";
 /**
  * Dev-server only: the browser talks to `/api/fal/proxy` exactly as it would in production; here the proxy's
  * upstream is an in-process mock server instead of fal, so no key and no network are involved.
- * `/__kontext-mock/state` shows the mock's jobs and request log (the e2e test reads it); `POST
+ * With `storage` on, images above the client's `uploadThreshold` go to the mock's storage flow (initiate through
+ * the proxy, the bytes PUT straight to the mock) instead of inline.
+ * `/__kontext-mock/state` shows the mock's jobs and request log (method, path, operation, body size; the e2e
+ * test reads it) and the files stored through uploads; `POST
  * /__kontext-mock/reset` forgets them and `POST /__kontext-mock/fault` adds a fault rule (a JSON body, e.g.
  * `{"kind":"fail-at-result","status":422}`), so each e2e test starts from its own state.
  */
@@ -24,6 +27,9 @@ export function kontextMock(options: { stepMs?: number } = {}): Plugin {
           credentials: "mock-key",
           target: { queue: upstream.url, sync: `${upstream.url}/sync` },
           basePath: "/api/fal/proxy",
+          // Uploads of large images: the proxy serves only the initiate (with the key); the browser then PUTs
+          // the bytes straight to the signed URL it answers, on the mock's own origin, as it would to fal's CDN.
+          storage: { target: upstream.url },
         }),
       );
       server.middlewares.use("/api/fal/proxy", (req, res, next) => void proxy(req, res, next));
@@ -45,7 +51,15 @@ export function kontextMock(options: { stepMs?: number } = {}): Plugin {
         res.end(
           JSON.stringify({
             url: upstream.url,
-            requests: mock.requests.map((r) => ({ method: r.method, path: r.path })),
+            requests: mock.requests.map((r) => ({
+              method: r.method,
+              path: r.path,
+              operation: r.operation,
+              bodyBytes: r.bodyBytes,
+              // Small JSON bodies whole (a submit that carries a file URL); large ones only by their size.
+              ...(r.bodyBytes <= 4096 && !r.bodyTruncated ? { body: r.body } : {}),
+            })),
+            uploads: mock.uploads.map((f) => ({ fileUrl: f.fileUrl, contentType: f.contentType, size: f.size })),
             jobs: [...mock.jobs.values()].map((j) => ({
               requestId: j.requestId,
               endpoint: j.endpoint,

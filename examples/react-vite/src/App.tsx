@@ -2,6 +2,7 @@ import type { InputOf, KontextInput } from "@kontext-sdk/client";
 import { type KontextStatus, useKontext } from "@kontext-sdk/react";
 import { type FormEvent, useEffect, useState } from "react";
 import { type FormField, fieldErrors, notAnImage } from "./field-errors.js";
+import { UploadProgressBar, useLargeUploads } from "./large-uploads.js";
 import { Resume } from "./Resume.js";
 
 const ENDPOINTS = {
@@ -26,8 +27,11 @@ export function App() {
   // A problem found in the browser before anything was sent (a chosen file that is not an image).
   const [localImageError, setLocalImageError] = useState<string>();
   const kontext = useKontext<Endpoint>(ENDPOINTS[kind].id);
+  const uploads = useLargeUploads();
   const history = useStatusHistory(kontext.status);
-  const running = RUNNING.includes(kontext.status);
+  const running = RUNNING.includes(kontext.status) || uploads.uploading;
+  // An upload that failed shows where a failed job's error does.
+  const error = kontext.error ?? uploads.error;
   const needsImages = kind !== "text-to-image";
   const errors = fieldErrors(kontext.error);
   const errorsOf = (field: FormField) => [
@@ -45,10 +49,15 @@ export function App() {
       return;
     }
     const common = { prompt, num_images: numImages, ...(aspectRatio ? { aspect_ratio: aspectRatio } : {}) };
-    // Files go as they are: the client turns them into data URIs. A typed URL goes as it is.
-    const source = imageUrl.trim() || files[0]!;
+    const typedUrl = kind === "edit" ? imageUrl.trim() : "";
+    // Files above the upload threshold go to storage first, with a progress bar, and are sent as their URLs;
+    // small ones go as they are (the client turns them into data URIs). A typed URL goes as it is.
+    kontext.reset();
+    const images = needsImages && !typedUrl ? await uploads.prepare(files) : [];
+    if (!images) return;
+    const source = typedUrl || images[0]!;
     const input: KontextInput<Endpoint> =
-      kind === "edit" ? { ...common, image_url: source } : kind === "multi" ? { ...common, image_urls: files } : common;
+      kind === "edit" ? { ...common, image_url: source } : kind === "multi" ? { ...common, image_urls: images } : common;
     kontext.submit(input);
   }
 
@@ -77,6 +86,7 @@ export function App() {
                   setFiles([]);
                   setImageUrl("");
                   setLocalImageError(undefined);
+                  uploads.reset();
                   if (k !== "text-to-image" && aspectRatio === "1:1") setAspectRatio("");
                 }}
               />
@@ -113,12 +123,14 @@ export function App() {
               onChange={(e) => {
                 setFiles([...(e.target.files ?? [])]);
                 setLocalImageError(undefined);
+                uploads.reset();
               }}
             />
             <Thumbnails files={files} />
             <FieldError id="images-error" messages={errorsOf("images")} />
           </label>
         )}
+        {needsImages && uploads.progress && <UploadProgressBar progress={uploads.progress} />}
         {kind === "edit" && (
           <label className="field">
             …or an image URL
@@ -154,7 +166,12 @@ export function App() {
           <button type="submit" disabled={running || (needsImages && files.length === 0 && !imageUrl.trim())}>
             Generate
           </button>
-          <button type="button" className="secondary" disabled={!running} onClick={() => void kontext.cancel().catch(() => {})}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={!running}
+            onClick={() => (uploads.uploading ? uploads.cancel() : void kontext.cancel().catch(() => {}))}
+          >
             Cancel
           </button>
         </div>
@@ -193,9 +210,9 @@ export function App() {
             </li>
           ))}
         </ol>
-        {kontext.error && (
+        {error && (
           <p role="alert" data-testid="error">
-            {kontext.error.name}: {kontext.error.message}
+            {error.name}: {error.message}
           </p>
         )}
       </section>

@@ -2,9 +2,12 @@
  * The example app in a real browser: Vite's dev server (with the proxy in front of the in-process mock server)
  * and Debian's Chromium driven by playwright-core. Run: pnpm --filter @kontext-sdk/example-react-vite test:e2e
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_UPLOAD_THRESHOLD } from "@kontext-sdk/client";
 import { renderImage } from "@kontext-sdk/mocks";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createServer, type ViteDevServer } from "vite";
@@ -13,9 +16,19 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 const root = fileURLToPath(new URL("..", import.meta.url));
 const artifacts = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
 
+interface MockRequest {
+  method: string;
+  path: string;
+  operation?: string;
+  bodyBytes: number;
+  /** Only for small bodies (see the plugin in vite.config.ts). */
+  body?: unknown;
+}
+
 interface MockState {
   url: string;
-  requests: { method: string; path: string }[];
+  requests: MockRequest[];
+  uploads: { fileUrl: string; contentType: string; size: number }[];
   jobs: { requestId: string; endpoint: string; state: string; cancelled: boolean }[];
 }
 
@@ -35,6 +48,9 @@ async function freePort(): Promise<number> {
 }
 
 const mockState = async (): Promise<MockState> => (await fetch(`${base}/__kontext-mock/state`)).json() as Promise<MockState>;
+/** The mock's POSTs by method and path only. */
+const postsSeen = async () =>
+  (await mockState()).requests.filter((r) => r.method === "POST").map(({ method, path }) => ({ method, path }));
 const post = (path: string, body?: unknown) =>
   fetch(`${base}${path}`, { method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 const statusText = () => page.getByTestId("status").textContent();
@@ -48,6 +64,39 @@ const resultImagesLoaded = (selector: string, count: number) =>
     },
     [selector, count] as const,
   );
+/**
+ * A real PNG of about 3.6 MB (1200×1000, stored uncompressed), well above the client's 1 MiB upload threshold,
+ * written to its own temp directory as a user's photo would sit on disk. `remove` deletes the directory.
+ */
+function largePhoto(): { path: string; size: number; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "kontext-e2e-"));
+  const path = join(dir, "big-photo.png");
+  const bytes = renderImage("png", 1200, 1000, 11);
+  writeFileSync(path, bytes);
+  return { path, size: bytes.byteLength, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Records every value the upload progress bar shows, from now on, in `window.progressSeen` (read with `progressSeen`). */
+const watchProgress = () =>
+  page.evaluate(() => {
+    const seen: { value: number; max: number; label: string }[] = [];
+    (window as unknown as { progressSeen: typeof seen }).progressSeen = seen;
+    const record = () => {
+      const bar = document.querySelector<HTMLProgressElement>("progress#upload-progress");
+      const last = seen.at(-1);
+      if (bar && (last?.value !== bar.value || last?.max !== bar.max))
+        seen.push({ value: bar.value, max: bar.max, label: bar.labels?.[0]?.textContent ?? "" });
+    };
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
+  });
+const progressSeen = () =>
+  page.evaluate(() => (window as unknown as { progressSeen: { value: number; max: number; label: string }[] }).progressSeen);
+
 /** Console errors other than the browser's own line for an HTTP error answer (expected in the error tests). */
 const unexpectedErrors = () =>
   pageErrors.filter((text) => !/Failed to load resource: the server responded with a status of/.test(text));
@@ -136,9 +185,7 @@ describe("examples/react-vite in Chromium", () => {
     // The page only ever called the proxy; the mock saw exactly one submit, for the chosen endpoint.
     const requestId = await page.getByTestId("request-id").textContent();
     const state = await mockState();
-    expect(state.requests.filter((r) => r.method === "POST")).toEqual([
-      { method: "POST", path: "/fal-ai/flux-pro/kontext/text-to-image" },
-    ]);
+    expect(await postsSeen()).toEqual([{ method: "POST", path: "/fal-ai/flux-pro/kontext/text-to-image" }]);
     expect(state.jobs.find((j) => j.requestId === requestId)).toMatchObject({ state: "COMPLETED", cancelled: false });
     expect(unexpectedErrors()).toEqual([]);
 
@@ -155,9 +202,92 @@ describe("examples/react-vite in Chromium", () => {
     await page.getByRole("button", { name: "Generate" }).click();
     await waitForStatus("COMPLETED");
     await resultImagesLoaded('section[aria-label="Results"] img', 1);
-    const state = await mockState();
-    expect(state.requests.filter((r) => r.method === "POST")).toEqual([{ method: "POST", path: "/fal-ai/flux-pro/kontext/max" }]);
+    expect(await postsSeen()).toEqual([{ method: "POST", path: "/fal-ai/flux-pro/kontext/max" }]);
+    // A small file goes inline: no upload, and no progress bar.
+    expect((await mockState()).uploads).toEqual([]);
+    expect(await page.getByRole("progressbar").count()).toBe(0);
     expect(unexpectedErrors()).toEqual([]);
+  });
+
+  it("uploads a large image with a progress bar, then submits its short URL", async () => {
+    const photo = largePhoto();
+    try {
+      expect(photo.size).toBeGreaterThan(3 * DEFAULT_UPLOAD_THRESHOLD);
+      await page.locator('input[name="kind"][value="edit"]').check();
+      await page.getByLabel("Image to edit").setInputFiles(photo.path);
+      await page.getByLabel("Prompt").fill("make it snow");
+      await page.locator('select[name="num_images"]').selectOption("1");
+      await watchProgress();
+      await page.getByRole("button", { name: "Generate" }).click();
+
+      // The bar, named by its label, goes from nothing sent to every byte sent.
+      const bar = page.getByRole("progressbar", { name: /big-photo\.png/ });
+      await bar.waitFor();
+      await page.waitForFunction(() => {
+        const done = document.querySelector<HTMLProgressElement>("progress#upload-progress");
+        return done !== null && done.max > 1 && done.value === done.max;
+      });
+      expect(await bar.getAttribute("max")).toBe(String(photo.size));
+      expect(await page.locator('label[for="upload-progress"]').textContent()).toMatch(
+        /^Uploaded big-photo\.png \(3\.6 of 3\.6 MB\)$/,
+      );
+      const seen = await progressSeen();
+      expect(seen[0]).toMatchObject({ value: 0, max: photo.size });
+      expect(seen[0]?.label).toMatch(/^Uploading big-photo\.png/);
+      expect(seen.at(-1)).toMatchObject({ value: photo.size, max: photo.size });
+
+      await waitForStatus("COMPLETED");
+      await resultImagesLoaded('section[aria-label="Results"] img', 1);
+
+      // At the mock: the initiate (through the proxy), the PUT of the bytes (straight from the browser), then
+      // a submit of a few hundred bytes whose image_url is the stored file's URL, not a 5 MB data URI.
+      const state = await mockState();
+      const upload = state.requests.filter((r) => r.operation === "upload");
+      expect(upload.map(({ method, path }) => ({ method, path }))).toEqual([
+        { method: "POST", path: "/storage/upload/initiate" },
+        { method: "PUT", path: expect.stringMatching(/^\/storage\/uploads\/[0-9a-f]{32}$/) },
+      ]);
+      expect(state.uploads).toEqual([{ fileUrl: expect.any(String), contentType: "image/png", size: photo.size }]);
+      const submits = state.requests.filter((r) => r.operation === "submit");
+      expect(submits.map(({ method, path }) => ({ method, path }))).toEqual([
+        { method: "POST", path: "/fal-ai/flux-pro/kontext/max" },
+      ]);
+      expect(submits[0]!.bodyBytes).toBeLessThan(2048);
+      const fileUrl = `${state.url}${state.uploads[0]!.fileUrl}`;
+      expect(submits[0]!.body).toMatchObject({ prompt: "make it snow", image_url: fileUrl });
+      // The mock serves the stored bytes at that URL, every one of them.
+      const served = await fetch(fileUrl);
+      expect(served.status).toBe(200);
+      expect((await served.arrayBuffer()).byteLength).toBe(photo.size);
+      expect(state.requests.indexOf(submits[0]!)).toBeGreaterThan(state.requests.indexOf(upload[1]!));
+      expect(unexpectedErrors()).toEqual([]);
+    } finally {
+      photo.remove();
+    }
+  });
+
+  it("a refused upload shows its error like any other, and nothing is submitted", async () => {
+    // The initiate passes; the PUT of the bytes to the signed URL is refused (403 is not retried).
+    expect((await post("/__kontext-mock/fault", { kind: "status", status: 403, operation: "upload", skip: 1 })).status).toBe(204);
+    const photo = largePhoto();
+    try {
+      await page.locator('input[name="kind"][value="edit"]').check();
+      await page.getByLabel("Image to edit").setInputFiles(photo.path);
+      await page.getByLabel("Prompt").fill("make it snow");
+      await page.getByRole("button", { name: "Generate" }).click();
+      const error = page.getByTestId("error");
+      await error.waitFor();
+      expect(await error.textContent()).toMatch(/^KontextApiError: PUT upload failed with HTTP 403/);
+      // The bar is gone, the form usable again, and the mock saw no submit.
+      expect(await page.getByRole("progressbar").count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Generate" }).isEnabled()).toBe(true);
+      const state = await mockState();
+      expect(state.requests.filter((r) => r.operation === "submit")).toEqual([]);
+      expect(state.requests.filter((r) => r.operation === "upload").map((r) => r.method)).toEqual(["POST", "PUT"]);
+      expect(state.uploads).toEqual([]);
+    } finally {
+      photo.remove();
+    }
   });
 
   it("combines several uploaded images", async () => {
@@ -172,10 +302,7 @@ describe("examples/react-vite in Chromium", () => {
     await page.getByRole("button", { name: "Generate" }).click();
     await waitForStatus("COMPLETED");
     await resultImagesLoaded('section[aria-label="Results"] img', 1);
-    const state = await mockState();
-    expect(state.requests.filter((r) => r.method === "POST")).toEqual([
-      { method: "POST", path: "/fal-ai/flux-pro/kontext/max/multi" },
-    ]);
+    expect(await postsSeen()).toEqual([{ method: "POST", path: "/fal-ai/flux-pro/kontext/max/multi" }]);
     expect(unexpectedErrors()).toEqual([]);
   });
 
