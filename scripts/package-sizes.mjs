@@ -10,6 +10,13 @@ import { build } from "esbuild";
 const root = join(import.meta.dirname, "..");
 const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
 const rows = ["| package | main entry, min + gzip | packed tarball |", "|---|---|---|"];
+// Peers of any of our packages stay out of every bundle: an optional peer (BullMQ for the batch runner) is
+// loaded only when a program asks for it, so it is not part of what the package costs.
+const peers = new Set(
+  readdirSync(join(root, "packages")).flatMap((dir) =>
+    Object.keys(JSON.parse(readFileSync(join(root, "packages", dir, "package.json"), "utf8")).peerDependencies ?? {}),
+  ),
+);
 for (const dir of readdirSync(join(root, "packages"))) {
   const pkgDir = join(root, "packages", dir);
   const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
@@ -23,9 +30,9 @@ for (const dir of readdirSync(join(root, "packages"))) {
       bundle: true,
       minify: true,
       format: "esm",
-      platform: dir === "cli" ? "node" : "browser",
+      platform: dir === "cli" || dir === "batch" ? "node" : "browser",
       write: false,
-      external: [...Object.keys(pkg.peerDependencies ?? {}), "node:*"],
+      external: [...peers, "node:*"],
       logLevel: "silent",
     });
     rmSync(entry);
