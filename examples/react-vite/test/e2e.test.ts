@@ -290,6 +290,37 @@ describe("examples/react-vite in Chromium", () => {
     }
   });
 
+  it("cancels an upload under way: the bar goes, no error, nothing submitted", async () => {
+    // The PUT of the bytes answers only after 20 s, so the upload is still under way when Cancel is pressed.
+    expect((await post("/__kontext-mock/fault", { kind: "latency", ms: 20_000, operation: "upload", skip: 1 })).status).toBe(204);
+    const photo = largePhoto();
+    try {
+      await page.locator('input[name="kind"][value="edit"]').check();
+      await page.getByLabel("Image to edit").setInputFiles(photo.path);
+      await page.getByLabel("Prompt").fill("make it snow");
+      await page.getByRole("button", { name: "Generate" }).click();
+      const bar = page.getByRole("progressbar", { name: /^Uploading big-photo\.png/ });
+      await bar.waitFor();
+      expect(await bar.getAttribute("aria-busy")).toBe("true");
+      expect(await page.getByRole("button", { name: "Generate" }).isDisabled()).toBe(true);
+      // Wait for the PUT to be under way at the mock before cancelling it.
+      await expect
+        .poll(async () => (await mockState()).requests.some((r) => r.method === "PUT" && r.operation === "upload"))
+        .toBe(true);
+      await page.getByRole("button", { name: "Cancel" }).click();
+
+      await page.getByRole("progressbar").waitFor({ state: "detached" });
+      expect(await page.getByTestId("error").count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Generate" }).isEnabled()).toBe(true);
+      expect(await statusText()).toBe("idle");
+      const state = await mockState();
+      expect(state.requests.filter((r) => r.operation === "submit")).toEqual([]);
+      expect(state.uploads).toEqual([]);
+    } finally {
+      photo.remove();
+    }
+  });
+
   it("combines several uploaded images", async () => {
     await page.locator('input[name="kind"][value="multi"]').check();
     await page.getByLabel("Images to combine").setInputFiles([
