@@ -13,6 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     environment: "jsdom",
+    setupFiles: [`${root}packages/react/test/setup.ts`],
     dir: root,
     include: ["packages/react/test/**/*.test.ts", "packages/react/test/**/*.test.tsx", "tests/react18/test/*.test.ts"],
   },
