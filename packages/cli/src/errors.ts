@@ -73,13 +73,19 @@ export function describeError(error: unknown, context: ErrorContext = {}): strin
     // fal's own words per field; the status says whether fal (422) or the client (none) refused it.
     const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message;
     parts.push(`${e.status ? `the API rejected the input (HTTP ${e.status})` : "invalid input"}: ${detail ?? ""}`);
+  } else if (e.name === "KontextRequestNotFoundError") {
+    // The client's message names the request and fal's retention rule (an old result expires); the
+    // call it was (`GET /…/status: `) adds nothing for a person.
+    parts.push((e.message ?? "").replace(/^\S+ \S+: /, ""));
   } else if (typeof e.status === "number") {
     const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message || "";
     parts.push(`API error: HTTP ${e.status}${e.errorType ? ` ${e.errorType}` : ""}${detail ? ` - ${detail}` : ""}`);
   } else {
     parts.push(e.message || e.name || "unknown error");
   }
-  if (e.requestId && e.name !== "KontextTimeoutError") parts.push(`(request ${e.requestId})`);
+  if (e.requestId && e.name !== "KontextTimeoutError" && e.name !== "KontextRequestNotFoundError") {
+    parts.push(`(request ${e.requestId})`);
+  }
   // Servers choose much of this text: no terminal escape of theirs reaches the screen.
   return escapeControl(truncate(parts.join(" "), MAX_LINE));
 }

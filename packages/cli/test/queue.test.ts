@@ -73,11 +73,13 @@ describe("status", () => {
     expect(fast.mock.requests.at(-1)?.query).toMatchObject({ logs: "1" });
   });
 
-  it("a request id the server does not know is an API error, exit 1", async () => {
+  it("a request id the server does not know is a not-found error naming fal's retention rule, exit 1", async () => {
     const r = await run(["status", ENDPOINT, "no-such-id", ...flags(slow)], { cwd: dir.path });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error: API error: HTTP 404/);
+    expect(r.stderr).toMatch(
+      /^error: fal does not know request no-such-id \(404\)\. Either it expired \(fal keeps a result 1 hour after the job completes, 6 minutes when the result is 10 kB or more\) or the id or its endpoint is wrong\.$/m,
+    );
   });
 });
 
