@@ -45,7 +45,9 @@ describe("useKontextRequest", () => {
     expect(error.status).toBe(404);
     // A typed not-found that names fal's retention rule (an old request's result has expired).
     expect(error.name).toBe("KontextRequestNotFoundError");
-    expect(error.message).toMatch(/fal keeps a result 1 hour after the job completes, 6 minutes when the result is 10 kB or more/);
+    expect(error.message).toMatch(
+      /fal keeps a result 1 hour after the job completes, 6 minutes when the result is 10 kB or more/,
+    );
     const asked = mock.requests.length;
     expect(asked).toBeGreaterThan(0);
     // Several seconds of real time: at the old fixed poll (or TanStack's retries) this saw many more requests.
