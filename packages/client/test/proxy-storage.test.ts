@@ -39,8 +39,13 @@ interface Sent {
   method: string;
   url: string;
   authorization: boolean;
+  /** The request body's size in bytes (0 without one). */
+  bytes: number;
   answer?: string;
 }
+
+const sizeOf = (body: BodyInit | null | undefined) =>
+  body == null ? 0 : typeof body === "string" ? new TextEncoder().encode(body).length : body instanceof Blob ? body.size : -1;
 
 /**
  * A page's fetch: same-origin headers added (Node's fetch is not a browser), every call recorded, and
@@ -52,7 +57,12 @@ function browserFetch(proxyOrigin: string, sent: Sent[]): typeof fetch {
     const headers = new Headers(init?.headers);
     headers.set("origin", proxyOrigin);
     headers.set("sec-fetch-site", "same-origin");
-    const entry: Sent = { method: init?.method ?? "GET", url, authorization: headers.has("authorization") };
+    const entry: Sent = {
+      method: init?.method ?? "GET",
+      url,
+      authorization: headers.has("authorization"),
+      bytes: sizeOf(init?.body),
+    };
     sent.push(entry);
     const response = await fetch(input, { ...init, headers });
     if (url.startsWith(proxyOrigin)) entry.answer = await response.clone().text();
@@ -144,9 +154,14 @@ describe("storage uploads through the proxy (storage on)", () => {
     expect(submit?.bodyBytes ?? Number.POSITIVE_INFINITY).toBeLessThan(2048);
     const { image_url } = (submit?.body ?? {}) as { image_url: string };
     expect(image_url.startsWith(`${mock.url}/storage/files/`)).toBe(true);
-    // Nothing the browser sent to the proxy was large: the 25 MB went to the signed URL only.
+    // Nothing the browser sent to the proxy was large: the 25 MB went to the signed URL only. (Two POSTs,
+    // the initiate and the submit; a loaded machine may see the client retry one of them.)
     const toProxy = sent.filter((call) => call.url.startsWith(proxyUrl));
-    expect(toProxy.map((call) => call.method)).toEqual(["POST", "POST"]);
+    expect(toProxy.length).toBeGreaterThanOrEqual(2);
+    expect(toProxy.every((call) => call.method === "POST" && call.bytes >= 0 && call.bytes < 4096)).toBe(true);
+    expect(sent.filter((call) => !call.url.startsWith(proxyUrl)).map((call) => [call.method, call.bytes])).toEqual([
+      ["PUT", image.size],
+    ]);
     const put = mock.mock.requests.find((entry) => entry.operation === "upload" && entry.method === "PUT");
     expect(put).toBeDefined();
     expect(put?.headers.authorization).toBeUndefined();
