@@ -3,6 +3,7 @@
  * (a `KontextError`, like everything the client throws).
  */
 import {
+  isConnectionRefused,
   KontextApiError,
   KontextCancelledError,
   KontextError,
@@ -78,15 +79,6 @@ export class JournalError extends BatchError {
   }
 }
 
-/** A connection refused provably never reached a server; anything else below HTTP may have. */
-export function isConnectionRefused(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== "object" || depth > 8) return false;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (e.code === "ECONNREFUSED") return true;
-  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => isConnectionRefused(x, depth + 1));
-  return isConnectionRefused(e.cause, depth + 1);
-}
-
 /**
  * Whether a failed submit may still have queued a job. fal has no idempotency key, so this decides
  * between "safe to send again" and "uncertain": a reset, a cut-off answer or a 5xx may have queued it;
@@ -127,3 +119,6 @@ export function toJobError(error: unknown, stage: "submit" | "follow" | "downloa
   }
   return { reason: "api_error", message };
 }
+
+/** A connection refused provably never reached a server (the client's rule, re-exported for scripts). */
+export { isConnectionRefused };

@@ -2,7 +2,7 @@
  * The transport: the one fetch everything goes through, with auth, proxying, a per-call timeout, a
  * size cap on what is read, and the retry loop. Every error it throws is typed and redacted.
  */
-import { FAL_HEADERS, isUserTimeout, originOf, sleep } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS, isUserTimeout, originOf, readCapped, sleep } from "@kontext-sdk/schema/protocol";
 import { isBrowser, keyResolver } from "./credentials.js";
 import {
   errorFromResponse,
@@ -109,7 +109,7 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
     try {
       response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
       if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return { done: [undefined, response] };
-      const text = await race(readCapped(response, maxResponseBytes, { what, requestId: call.requestId }));
+      const text = await race(readTextCapped(response, maxResponseBytes, { what, requestId: call.requestId }));
       if (response.ok) {
         try {
           return { done: [text ? JSON.parse(text) : undefined, response] };
@@ -183,32 +183,14 @@ export function tooLarge(what: string, limit: number, status: number, requestId?
  * The body as text, refusing (without reading further) an answer whose declared or actual size passes
  * `limit`: a hostile or broken server must not make the client buffer hundreds of megabytes.
  */
-export async function readCapped(
+export async function readTextCapped(
   response: Response,
   limit: number,
   about: { what: string; requestId?: string },
 ): Promise<string> {
-  const declared = Number(response.headers.get("content-length"));
-  const requestId = requestIdOf(response, about.requestId);
-  if (declared > limit) {
-    response.body?.cancel().catch(() => {});
-    throw tooLarge(about.what, limit, response.status, requestId);
-  }
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    bytes += value.byteLength;
-    if (bytes > limit) {
-      reader.cancel().catch(() => {});
-      throw tooLarge(about.what, limit, response.status, requestId);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
+  const read = await readCapped(response.body, limit, response.headers.get("content-length"));
+  if (!read.ok) throw tooLarge(about.what, limit, response.status, requestIdOf(response, about.requestId));
+  return new TextDecoder().decode(read.bytes);
 }
 
 /** `fetch failed (ECONNRESET)`: the error's message, with the code from its cause chain when there is one. */

@@ -51,7 +51,7 @@ export {
 export { DEFAULT_MAX_RESPONSE_BYTES } from "./http.js";
 export { type BinaryImage, DEFAULT_UPLOAD_THRESHOLD, toDataUri, type WithBinaryImages } from "./inputs.js";
 export { createKontextRawClient } from "./raw.js";
-export { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
+export { DEFAULT_RETRY, isConnectionRefused, type RetryOptions } from "./retry.js";
 export {
   type KontextStorage,
   MULTIPART_PART_BYTES,

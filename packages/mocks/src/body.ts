@@ -9,6 +9,7 @@ import {
   bodyTooLargeResponse,
   type JsonReadFailure,
   parseJsonBounded,
+  readCapped,
   unreadableBodyResponse,
 } from "@kontext-sdk/schema/protocol";
 
@@ -21,36 +22,13 @@ export type BodyRead = { ok: true; text: string } | { ok: false; response: Respo
 
 /** The body as text, or the answer refusing it (413 over `maxBytes`, 422 for bytes that are not UTF-8). */
 export async function readBodyText(request: Request, maxBytes: number): Promise<BodyRead> {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > maxBytes) {
-    await request.body?.cancel().catch(() => {});
-    return { ok: false, response: bodyTooLargeResponse(maxBytes), bytes: declared };
-  }
-  if (!request.body) return { ok: true, text: "" };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return { ok: false, response: bodyTooLargeResponse(maxBytes), bytes: size };
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const read = await readCapped(request.body, maxBytes, request.headers.get("content-length"));
+  if (!read.ok) return { ok: false, response: bodyTooLargeResponse(maxBytes), bytes: read.seenBytes };
   try {
-    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(read.bytes) };
   } catch {
     const failure: JsonReadFailure = { reason: "invalid", message: "the request body is not valid UTF-8" };
-    return { ok: false, response: unreadableBodyResponse(failure), bytes: size };
+    return { ok: false, response: unreadableBodyResponse(failure), bytes: read.bytes.byteLength };
   }
 }
 

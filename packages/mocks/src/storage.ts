@@ -11,7 +11,7 @@
  *   PUT  /storage/uploads/{token}/{n}?signature=…, POST /storage/uploads/{token}/complete?signature=…
  *   GET  /storage/files/{token}/{file name}     the stored bytes
  */
-import { flatErrorResponse, jsonResponse, toHex, validationErrorResponse } from "@kontext-sdk/schema/protocol";
+import { flatErrorResponse, jsonResponse, readCapped, toHex, validationErrorResponse } from "@kontext-sdk/schema/protocol";
 import { readBodyText } from "./body.js";
 
 /** fal keeps uploaded files at least 7 days unless a lifecycle preference says otherwise. */
@@ -217,28 +217,12 @@ function lifecycleTtl(header: string | null, fallback: number): number | undefin
 
 /** The body's bytes, at most `limit` of them (413 past it, without reading the rest). */
 async function readBytes(request: Request, limit: number): Promise<Uint8Array | Response> {
-  const tooLarge = () => flatErrorResponse(413, `the upload is larger than the mock's cap`, "request_too_large");
-  if (Number(request.headers.get("content-length")) > limit) {
-    await request.body?.cancel().catch(() => {});
-    return tooLarge();
-  }
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return concat(chunks, size);
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
+  const read = await readCapped(request.body, limit, request.headers.get("content-length"));
+  return read.ok ? read.bytes : flatErrorResponse(413, "the upload is larger than the mock's cap", "request_too_large");
 }
 
-function concat(chunks: Uint8Array[], size = chunks.reduce((sum, chunk) => sum + chunk.length, 0)): Uint8Array {
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -20,6 +20,7 @@ import {
   pointerToLoc,
   queuePaths,
   REDACTED,
+  readCapped,
   redact,
   redactValue,
   retryableHint,
@@ -247,5 +248,23 @@ describe("the key from the environment", () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe("readCapped", () => {
+  const stream = (...chunks: number[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const size of chunks) controller.enqueue(new Uint8Array(size).fill(1));
+        controller.close();
+      },
+    });
+
+  it("reads a body within the cap whole, refuses a declared or counted oversize one", async () => {
+    const whole = await readCapped(stream(3, 4), 10);
+    expect(whole).toEqual({ ok: true, bytes: new Uint8Array(7).fill(1) });
+    expect(await readCapped(stream(3), 10, "11")).toEqual({ ok: false, seenBytes: 11 });
+    expect(await readCapped(stream(6, 6), 10, "garbage")).toEqual({ ok: false, seenBytes: 12 });
+    expect(await readCapped(null, 10)).toEqual({ ok: true, bytes: new Uint8Array(0) });
   });
 });

@@ -8,10 +8,10 @@ import {
   bodyTooLargeResponse,
   parseJsonBounded,
   pointerToLoc,
+  readCapped,
   unreadableBodyResponse,
   validationErrorResponse,
 } from "@kontext-sdk/schema/protocol";
-import { readLimited } from "./body.js";
 import { refuse, tagRefusal } from "./refusal.js";
 
 const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\s*(;|$)/i;
@@ -49,7 +49,7 @@ export async function readJsonBody(
     await request.body?.cancel().catch(() => {});
     return refuse(415, "proxy_unsupported_media_type", "unsupported_media_type", "the request body must be application/json");
   }
-  const read = await readLimited(request, maxBytes);
+  const read = await readCapped(request.body, maxBytes, request.headers.get("content-length"));
   if (!read.ok) return tagRefusal(bodyTooLargeResponse(maxBytes), "body_too_large");
   let text: string;
   try {

@@ -5,7 +5,8 @@
  * fetch is in flight at a time. Forged deliveries therefore cannot drive key-set traffic, and an
  * unreachable key-set host cannot take away keys that were already good.
  */
-import { readStreamCapped } from "../proxy/body.js";
+
+import { readCapped } from "@kontext-sdk/schema/protocol";
 
 /** How long a fetched JWKS is used before it is reloaded. fal says keys may be cached for up to 24 hours. */
 export const DEFAULT_JWKS_TTL_MS = 60 * 60 * 1000;
@@ -130,8 +131,8 @@ async function fetchKeys(settings: KeySetSettings): Promise<CryptoKey[]> {
         await response.body?.cancel().catch(() => {});
         throw new Error(`JWKS answered ${response.status}`);
       }
-      const read = await readStreamCapped(response.body, MAX_JWKS_BYTES);
-      if (read.over) throw new Error("the JWKS is too large");
+      const read = await readCapped(response.body, MAX_JWKS_BYTES, response.headers.get("content-length"));
+      if (!read.ok) throw new Error("the JWKS is too large");
       return importKeys(JSON.parse(new TextDecoder().decode(read.bytes)) as unknown);
     };
     return await Promise.race([load(), timeout]);

@@ -8,11 +8,11 @@ import {
   FAL_JWKS_URL,
   fromHex,
   isSignatureHex,
+  readCapped,
   WEBHOOK_HEADERS,
   WEBHOOK_TOLERANCE_SECONDS,
   webhookSignedMessage,
 } from "@kontext-sdk/schema/protocol";
-import { readLimited } from "../proxy/body.js";
 import {
   currentKeys,
   DEFAULT_JWKS_COOLDOWN_MS,
@@ -173,7 +173,7 @@ async function readDeliveryBody(input: WebhookInput, maxBytes: number): Promise<
     const bytes = toBytes(input.body);
     return bytes.byteLength > maxBytes ? undefined : bytes;
   }
-  const read = await readLimited(input, maxBytes);
+  const read = await readCapped(input.body, maxBytes, input.headers.get("content-length"));
   return read.ok ? read.bytes : undefined;
 }
 
