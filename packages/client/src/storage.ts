@@ -8,10 +8,20 @@
  * `file_url` is only handed out once every byte is stored. A failed initiate may be retried freely
  * (nothing refers to its URLs yet).
  */
-import { IMAGE_EXTENSIONS, type ImageMime, imageMimeOf, joinUrl, sleep, sniffImageType } from "@kontext-sdk/schema/protocol";
+import {
+  describeErrorBody,
+  IMAGE_EXTENSIONS,
+  type ImageMime,
+  imageMimeOf,
+  joinUrl,
+  readCapped,
+  sleep,
+  sniffImageType,
+} from "@kontext-sdk/schema/protocol";
 import { KontextApiError, KontextNetworkError } from "./errors.js";
 import type { Send } from "./http.js";
 import type { BinaryImage } from "./inputs.js";
+import { DEFAULT_RETRY, retryDelay } from "./retry.js";
 import { whenAborted } from "./signals.js";
 
 /** fal-js's multipart threshold (90 MiB) and part size (10 MiB). */
@@ -100,8 +110,11 @@ export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUr
         // An injected fetch may ignore its signal; racing it keeps an abort prompt anyway (as the transport does).
         const response = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
         if (response.ok) return response;
-        const text = await response.text().catch(() => "");
-        failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${text.slice(0, 120)}`, {
+        // An error page is read through a small cap: a storage host must not make the client buffer much.
+        const read = await readCapped(response.body, 64 * 1024).catch(() => undefined);
+        const text = read?.ok ? new TextDecoder().decode(read.bytes) : "";
+        const reason = describeErrorBody(text, 120) || response.statusText || "no details";
+        failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${reason}`, {
           status: response.status,
           body: text,
           retryable: response.status === 429 || response.status >= 500,
@@ -111,7 +124,7 @@ export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUr
         failure = new KontextNetworkError(`${method} upload: ${error instanceof Error ? error.message : error}`, error);
       }
       if (!failure.retryable || attempt >= PUT_ATTEMPTS) throw failure;
-      await sleep(250 * 2 ** (attempt - 1), signal);
+      await sleep(retryDelay(DEFAULT_RETRY, attempt - 1), signal);
     }
   }
 
