@@ -5,14 +5,20 @@
  * chunk by chunk, and a connection-reset fault destroys the socket.
  *
  * The server runs on developers' machines, so its defaults are narrow: it binds loopback, answers
- * browsers only from localhost origins, refuses bodies over the cap (413) without reading them, and
+ * browsers only from localhost origins, refuses bodies over the cap (413) without keeping them, and
  * answers a request target or `Host` it cannot read with a 400.
+ *
+ * Bodies are held like nginx holds them (`client_body_buffer_size`, `client_body_temp_path`): the first
+ * MiB in memory, the rest in a private temp file while it is counted (see body-spool.ts). So a refused
+ * 100 MB body costs about 1 MiB, not the 20 MiB cap; a body under the cap is read back for the handler,
+ * and its file is removed whatever happens (answered, refused, client gone, server closed).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse } from "@kontext-sdk/schema/protocol";
 import { MAX_BODY_BYTES } from "./body.js";
+import { type BodyRead, BodySpools, readBody } from "./body-spool.js";
 import { createKontextMock, isConnectionReset, type KontextMock, type KontextMockOptions } from "./mock.js";
 import { badRequest, internalError } from "./responses.js";
 import { isLoopbackHost } from "./webhook-delivery.js";
@@ -40,6 +46,11 @@ export interface MockServerOptions extends KontextMockOptions {
    * (`Host: evil.example`) gets a 403; a server bound elsewhere answers any. A list adds names; `"*"` any.
    */
   allowedHosts?: readonly string[] | "*";
+  /**
+   * Where a request body over 1 MiB is spooled while it is read: a private directory (`mkdtemp`, 0700)
+   * per body is made here and removed once the body is read or refused. Default `os.tmpdir()`.
+   */
+  spoolDir?: string;
 }
 
 const EXPOSED_HEADERS = [
@@ -65,6 +76,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const policy = corsPolicy(options.cors ?? "localhost");
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const hostAllowed = hostPolicy(options.allowedHosts, host);
+  const spools = new BodySpools(options.spoolDir);
   const server = createServer((req, res) => {
     const hostHeader = req.headers.host;
     if (hostHeader !== undefined && !hostAllowed(hostHeader)) {
@@ -103,7 +115,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       res.end();
       return;
     }
-    void serve(mock, req, res, cors, maxBodyBytes);
+    void serve(mock, req, res, cors, maxBodyBytes, spools);
   });
   // SSE connections stay open; keep-alive sockets must not hold `close()` hostage.
   server.keepAliveTimeout = 5_000;
@@ -120,12 +132,18 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     url: `http://${urlHost}:${port}`,
     port,
     mock,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        mock.reset();
-      }),
+    close: async () => {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+          mock.reset();
+        });
+      } finally {
+        // Bodies cut off by the close leave no temp file behind.
+        await spools.removeAll();
+      }
+    },
   };
 }
 
@@ -187,20 +205,24 @@ async function serve(
   res: ServerResponse,
   cors: Record<string, string>,
   maxBodyBytes: number,
+  spools: BodySpools,
 ) {
   const url = requestUrl(req);
   if (!url) return send(req, res, badRequest("the request target or Host header is not a valid URL"), cors);
   // Upload bytes stream into the storage simulator, which reads them through its own (larger) cap:
   // buffered here, a 200 MB photo would sit in memory twice and meet the JSON body cap.
   const streamed = UPLOAD_PATH.test(url.pathname) && req.method !== "GET" && req.method !== "HEAD";
-  const body =
-    req.method === "GET" || req.method === "HEAD" || streamed ? { ok: true as const } : await readBody(req, maxBodyBytes);
+  const body: BodyRead | { ok: true; bytes?: undefined } =
+    req.method === "GET" || req.method === "HEAD" || streamed ? { ok: true } : await readBody(req, maxBodyBytes, spools);
   if (!body.ok) {
+    // A client that left mid-body is owed nothing (and the mock records nothing).
+    if (body.reason === "aborted") return;
     // The same 413 the handler gives a body over its cap, answered before the mock sees (or records) it.
     // The rest of the body is drained and dropped (never kept), so the client, still sending, gets to
     // read the answer instead of a reset; a sender that goes on past four times the cap is cut off.
     discardRest(req, maxBodyBytes * 4);
-    await send(req, res, bodyTooLargeResponse(maxBodyBytes), cors);
+    const refusal = body.reason === "too-large" ? bodyTooLargeResponse(maxBodyBytes) : internalError();
+    await send(req, res, refusal, cors);
     return;
   }
   const abort = new AbortController();
@@ -308,8 +330,6 @@ function toRequest(req: IncomingMessage, url: URL, body: Buffer | IncomingMessag
   });
 }
 
-type BodyRead = { ok: true; bytes?: Buffer } | { ok: false; bytes: number };
-
 /** Reads and drops what is left of a refused body; destroys the connection past `limit` more bytes. */
 function discardRest(req: IncomingMessage, limit: number): void {
   let dropped = 0;
@@ -318,30 +338,4 @@ function discardRest(req: IncomingMessage, limit: number): void {
     if (dropped > limit) req.socket.destroy();
   });
   req.resume();
-}
-
-/**
- * Reads a request body up to `maxBytes`. A declared `Content-Length` over the cap is refused before
- * reading anything; a streamed body is refused as soon as it passes the cap, and what came is dropped.
- */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
-  const declared = Number(req.headers["content-length"]);
-  if (declared > maxBytes) return Promise.resolve({ ok: false, bytes: declared });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off("data", onData);
-      chunks.length = 0;
-      resolve({ ok: false, bytes: size });
-    };
-    req.on("data", onData);
-    req.on("end", () => resolve({ ok: true, bytes: Buffer.concat(chunks) }));
-    req.on("error", () => resolve({ ok: true, bytes: Buffer.concat(chunks) }));
-  });
 }
