@@ -25,7 +25,7 @@ const TARGET_RATIO = 1.5;
 const CLI = join(root, "packages/cli/dist/bin.js");
 /** JPEG start-of-image + APP0 marker: enough for the CLI's and the client's image sniffing. */
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff, 0xe0];
-/** The 200 MB data URI of the inline reference is ~270 MB of JSON: the mock must read it (default cap 20 MiB). */
+/** The 200 MB data URI of the inline reference is ~270 MB of JSON: the mock must read it (default cap 10 MiB). */
 const MOCK_OPTIONS = { maxBodyBytes: 512 * MiB };
 
 export async function uploadSection() {

@@ -16,7 +16,7 @@ import { createKontextProxy, type KontextProxyOptions, toNodeHandler } from "../
 const KEY = "server-key-id:server-storage-secret-123456";
 const MAX = "fal-ai/flux-pro/kontext/max";
 const TIMELINE = { queueSteps: 1, progressSteps: 1, stepMs: 1000 };
-// The mock server caps every body at 20 MiB, its upload PUTs included; a 25 MB file needs more room.
+// The mock server caps every body at the spec's 10 MiB, its upload PUTs included; a 25 MB file needs more room.
 const MOCK_BODY_CAP = 64 * 1024 * 1024;
 
 /** The proxy on a real loopback socket, through the node adapter. */

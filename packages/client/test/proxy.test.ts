@@ -258,8 +258,8 @@ describe("refusing everything else, without calling upstream", () => {
 describe("body size limits", () => {
   const big = (bytes: number) => JSON.stringify({ prompt: "x".repeat(bytes) });
 
-  it("defaults to 20 MiB", () => {
-    expect(DEFAULT_MAX_BODY_BYTES).toBe(20 * 1024 * 1024);
+  it("defaults to 10 MiB, the spec's bound", () => {
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(10 * 1024 * 1024);
   });
 
   it("answers 413 for a body over maxBodyBytes", async () => {

@@ -18,7 +18,7 @@ import { finished } from "node:stream/promises";
 /**
  * How much of a body is held in memory before the rest goes to a temp file. 1 MiB is a hundred times an
  * ordinary submit (a prompt is at most 10,000 characters), so those never touch the disk, yet small next
- * to the 20 MiB cap: a refused chunked body, or a few at once, cost about this much each instead of the cap.
+ * to the cap (the spec's 10 MiB): a refused chunked body, or a few at once, cost about this much each instead of the cap.
  */
 export const BODY_MEMORY_BYTES = 1024 * 1024;
 

@@ -74,7 +74,7 @@ export interface KontextMockOptions {
    * clients and proxies can tell a quiet job from a dead connection (default 10 s).
    */
   streamKeepAliveMs?: number;
-  /** Request bodies larger than this are refused with 413 without being read (default: the spec's 20 MiB). */
+  /** Request bodies larger than this are refused with 413 without being read (default: the spec's 10 MiB). */
   maxBodyBytes?: number;
   /** How many requests `mock.requests` keeps, newest last (default 10,000). */
   maxRecordedRequests?: number;

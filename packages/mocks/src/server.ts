@@ -10,7 +10,7 @@
  *
  * Bodies are held like nginx holds them (`client_body_buffer_size`, `client_body_temp_path`): the first
  * MiB in memory, the rest in a private temp file while it is counted (see body-spool.ts). So a refused
- * 100 MB body costs about 1 MiB, not the 20 MiB cap; a body under the cap is read back for the handler,
+ * 100 MB body costs about 1 MiB, not the whole cap; a body under the cap is read back for the handler,
  * and its file is removed whatever happens (answered, refused, client gone, server closed).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

@@ -86,7 +86,7 @@ describe("result retention", () => {
 });
 
 describe("storage through the node server", () => {
-  it("streams a 30 MB upload past the 20 MiB JSON body cap into the simulator, and reset forgets it", async () => {
+  it("streams a 30 MB upload past the 10 MiB JSON body cap into the simulator, and reset forgets it", async () => {
     const { startMockServer } = await import("../src/server.js");
     const server = await startMockServer({ port: 0 });
     try {

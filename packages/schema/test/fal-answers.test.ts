@@ -263,7 +263,7 @@ describe("bounds (spec/DECISIONS.md 38–40)", () => {
       promptMaxLength: 10_000,
       imageUrlsMaxItems: 10,
       maxJsonDepth: 32,
-      maxBodyBytes: 20 * 1024 * 1024,
+      maxBodyBytes: 10 * 1024 * 1024,
     });
   });
 

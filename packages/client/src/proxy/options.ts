@@ -9,7 +9,7 @@ import type { ProxyRefusalReason } from "./refusal.js";
 /** The header fal's clients use to name the real URL when they talk to a proxy. */
 export const TARGET_URL_HEADER = FAL_HEADERS.targetUrl;
 
-/** 20 MiB, the spec's bound (`INPUT_LIMITS.maxBodyBytes`, the mock's cap too): room for a few data-URI images. */
+/** 10 MiB, the spec's bound (`INPUT_LIMITS.maxBodyBytes`, the mock's cap too; fal's own limit, DECISIONS row 48). */
 export const DEFAULT_MAX_BODY_BYTES: number = INPUT_LIMITS.maxBodyBytes;
 
 /** 60 s: how long a queue call (submit, status, result, cancel) may take to answer. */
@@ -109,7 +109,7 @@ export interface KontextProxyOptions {
    * fal's CDN, so no file ever passes through the proxy and the key never reaches the browser.
    */
   storage?: boolean | ProxyStorageOptions;
-  /** Largest request body accepted, in bytes; bigger ones get 413. Default 20 MiB. */
+  /** Largest request body accepted, in bytes; bigger ones get 413. Default 10 MiB (the spec's bound). */
   maxBodyBytes?: number;
   /** The `fetch` used to call upstream. Default: the global `fetch`. */
   fetch?: typeof fetch;

@@ -143,7 +143,7 @@ export const INPUT_LIMITS = {
   "promptMaxLength": 10000,
   "imageUrlsMaxItems": 10,
   "maxJsonDepth": 32,
-  "maxBodyBytes": 20971520
+  "maxBodyBytes": 10485760
 } as const;
 
 /** Numeric ranges of the input fields (inclusive). */
