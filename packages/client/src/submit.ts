@@ -2,11 +2,11 @@
  * Submitting a job: the input checked and encoded, fal's options mapped to headers and query, and the
  * answer read into the URLs the job will use.
  */
-import type { EndpointId, SubmitResponse } from "@kontext-sdk/schema";
+import { type EndpointId, INPUT_LIMITS, type SubmitResponse } from "@kontext-sdk/schema";
 import { FAL_HEADERS, FAL_QUERY, joinUrl } from "@kontext-sdk/schema/protocol";
 import { KontextApiError, KontextValidationError } from "./errors.js";
 import type { Send } from "./http.js";
-import { type ImageUploader, prepareInput } from "./inputs.js";
+import { type ImageUploader, prepareInput, utf8Length } from "./inputs.js";
 import type { QueueCalls } from "./queue.js";
 import { lifecycleJson } from "./storage.js";
 import type {
@@ -25,12 +25,28 @@ export interface BodyOptions {
   uploader?: ImageUploader;
 }
 
-/** Binary images encoded (or uploaded), then the input checked (when a validator is set), as the JSON body to send. */
+/**
+ * Binary images encoded (or uploaded), then the input checked (when a validator is set), as the JSON body to
+ * send. A body over the spec's bound (`INPUT_LIMITS.maxBodyBytes`) is refused here, validator or not: the
+ * proxy and fal would answer 413. Its UTF-8 size is at least its length and at most 3 times it, so only a
+ * body that may be over is encoded to count.
+ */
 export async function prepareBody(endpoint: string, input: unknown, { validate, uploader }: BodyOptions, signal?: AbortSignal) {
   const value = await prepareInput(input, uploader, signal);
+  const prefix = `Invalid input for ${endpoint}`;
   const checked = typeof validate === "function" && (validate as InputValidator)(endpoint, value);
-  if (checked && !checked.ok) throw new KontextValidationError(checked.issues, { prefix: `Invalid input for ${endpoint}` });
-  return JSON.stringify(value);
+  if (checked && !checked.ok) throw new KontextValidationError(checked.issues, { prefix });
+  const body = JSON.stringify(value);
+  const bound = INPUT_LIMITS.maxBodyBytes;
+  const size = body.length * 3 > bound ? utf8Length(body) : 0;
+  if (size > bound) {
+    const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+    const message =
+      `the request body is ${size} bytes (${mib(size)}), over the bound of ${bound} bytes (${mib(bound)}): pass images as URLs, ` +
+      "upload them with client.storage.upload, or set storageBaseUrl (custom gateway) so large ones upload automatically";
+    throw new KontextValidationError([{ path: "", field: "body", value: size, rule: "maxBodyBytes", message }], { prefix });
+  }
+  return body;
 }
 
 /**
