@@ -118,13 +118,24 @@ export class BodySpools {
 
   constructor(private readonly parent: string = tmpdir()) {}
 
-  /** A new spool, or undefined when none can be made (or the server is closing). */
+  /**
+   * A new spool, or undefined when none can be made (or the server is closing). The whole of it, removal
+   * after a close included, is what `removeAll` waits for: a close must not resolve while a file made
+   * meanwhile is still being deleted.
+   */
   async create(): Promise<BodySpool | undefined> {
     if (this.closed) return undefined;
-    const creation = BodySpool.create(this.parent, (spool) => this.active.delete(spool));
+    const creation = this.make();
     this.creating.add(creation);
-    const spool = await creation;
-    this.creating.delete(creation);
+    try {
+      return await creation;
+    } finally {
+      this.creating.delete(creation);
+    }
+  }
+
+  private async make(): Promise<BodySpool | undefined> {
+    const spool = await BodySpool.create(this.parent, (made) => this.active.delete(made));
     if (!spool) return undefined;
     if (this.closed) {
       // The server closed while the file was being made: nobody else is left to remove it.
