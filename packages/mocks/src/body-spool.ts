@@ -212,7 +212,9 @@ class BodyReader {
     this.req.pause();
     this.spooling = this.spools.create().then((spool) => {
       if (!spool) {
-        void this.stop({ ok: false, reason: "spool-failed" });
+        // No temp file (no space, no permission): the body is held in memory up to the cap instead, as it
+        // was before spooling, so a developer with a broken TMPDIR still has a working mock.
+        this.resumeUnlessDone();
         return;
       }
       this.spool = spool;

@@ -409,7 +409,7 @@ describe("the mock server's defaults", () => {
     expect(await answering).toBeInstanceOf(Error);
   });
 
-  it("answers a 500 (and goes on serving) when a body cannot be spooled", async () => {
+  it("holds a body in memory (and answers it) when no spool file can be made", async () => {
     const root = await spoolRoot();
     server = await startMockServer({ clock: createManualClock(), spoolDir: join(root, "missing") });
     const big = await fetch(`${server.url}/${T2I}`, {
@@ -417,9 +417,16 @@ describe("the mock server's defaults", () => {
       headers: JSON_HEADERS,
       body: JSON.stringify({ prompt: "a".repeat(2 * 1024 * 1024) }),
     });
-    expect(big.status).toBe(500);
-    expect(await big.json()).toMatchObject({ error_type: "internal_error" });
-    expect(server.mock.requests).toHaveLength(0);
+    expect(big.status).toBe(200);
+    expect(server.mock.requests.at(-1)).toMatchObject({ bodyBytes: 2 * 1024 * 1024 + 13 });
+    // Still refused past the cap.
+    const tooBig = await fetch(`${server.url}/${T2I}`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: streamedBody(INPUT_LIMITS.maxBodyBytes + 1024 * 1024),
+      duplex: "half",
+    } as RequestInit);
+    expect(tooBig.status).toBe(413);
     // Bodies under the in-memory buffer never touch the disk.
     expect((await fetch(`${server.url}/${T2I}`, { method: "POST", headers: JSON_HEADERS, body: '{"prompt":"x"}' })).status).toBe(
       200,
