@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { endpoints } from "../src/index.js";
+import { toBase64WithBtoa } from "../src/protocol/bytes.js";
 import {
   appPath,
   bodyTooLargeResponse,
@@ -166,6 +167,25 @@ describe("bytes and images", () => {
     expect(fromBase64(toBase64(bytes).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"))).toEqual(bytes);
     expect(fromHex(toHex(bytes))).toEqual(bytes);
     expect(fromHex("zz")).toBeUndefined();
+  });
+
+  it("encodes base64 natively where it can, exactly as the portable btoa path does (views with an offset too)", () => {
+    const whole = new Uint8Array(200_001).map((_, index) => (index * 7919) % 256);
+    const view = whole.subarray(3, 100_003);
+    for (const bytes of [whole, view, new Uint8Array(0), new Uint8Array([255])]) {
+      expect(toBase64(bytes)).toBe(toBase64WithBtoa(bytes));
+    }
+    expect(toBase64(view)).toBe(Buffer.from(view).toString("base64"));
+    // Node has Buffer, so btoa (Node's slow legacy path) is not used at all.
+    const btoa = globalThis.btoa;
+    globalThis.btoa = () => {
+      throw new Error("btoa called");
+    };
+    try {
+      expect(toBase64(view)).toBe(Buffer.from(view).toString("base64"));
+    } finally {
+      globalThis.btoa = btoa;
+    }
   });
 
   it("sniffs image types and builds data URIs", () => {
