@@ -6,7 +6,7 @@
  * `x-fal-queue-priority`, `x-fal-runner-hint`, `x-fal-request-timeout`,
  * `x-fal-object-lifecycle-preference` — among them), so tests can assert what a client sent.
  */
-import { REDACTED, redact } from "@kontext-sdk/schema/protocol";
+import { REDACTED, redactor } from "@kontext-sdk/schema/protocol";
 import type { MockOperation } from "./faults.js";
 
 export interface RecordedRequest {
@@ -51,14 +51,14 @@ export class RequestLog {
   /** Records a request (its body already read as `text`, parsed as `parsed` when it was JSON). */
   record(request: Request, url: URL, text: string, parsed: unknown, time: number): RecordedRequest {
     // The credential is cut out of everything kept from the head of the request, wherever a client put it.
-    const secrets = credentialsIn(request.headers);
-    const href = redact(url.href, secrets);
+    // One redactor per request: the secret's forms (base64, URL-encoded, …) are worked out once, not per string.
+    const clean = redactor(credentialsIn(request.headers));
     const entry: RecordedRequest = {
       method: request.method,
-      url: href,
-      path: redact(url.pathname, secrets),
-      query: Object.fromEntries([...url.searchParams].map(([name, value]) => [name, redact(value, secrets)])),
-      headers: recordedHeaders(request.headers, secrets),
+      url: clean(url.href),
+      path: clean(url.pathname),
+      query: Object.fromEntries([...url.searchParams].map(([name, value]) => [name, clean(value)])),
+      headers: recordedHeaders(request.headers, clean),
       ...this.recordedBody(text, parsed, request.headers.get("content-type")),
       time,
     };
@@ -110,13 +110,13 @@ function credentialsIn(headers: Headers): string[] {
  * test can still see which one was used; every other value has the credential cut out by the core's
  * redaction (a client that echoed its key into another header is caught too).
  */
-function recordedHeaders(headers: Headers, secrets: readonly string[]): Record<string, string> {
+function recordedHeaders(headers: Headers, clean: (text: string) => string): Record<string, string> {
   const recorded: Record<string, string> = {};
   headers.forEach((value, name) => {
     if (CREDENTIAL_HEADERS.includes(name)) {
       const scheme = /^(Key|Bearer)\s/i.exec(value)?.[1];
       recorded[name] = scheme ? `${scheme} ${REDACTED}` : REDACTED;
-    } else recorded[name] = redact(value, secrets);
+    } else recorded[name] = clean(value);
   });
   return recorded;
 }

@@ -23,6 +23,7 @@ import {
   REDACTED,
   readCapped,
   redact,
+  redactor,
   redactValue,
   retryableHint,
   safeText,
@@ -141,6 +142,11 @@ describe("text", () => {
 
   it("redacts deep values and leaves short strings alone", () => {
     expect(redactValue({ a: [{ b: `x ${key} y` }], n: 1 }, [key])).toEqual({ a: [{ b: `x ${REDACTED} y` }], n: 1 });
+    // A redactor made once redacts like redact(), string after string, every secret given.
+    const clean = redactor([undefined, key, "other-secret-value"]);
+    expect(clean(`a ${key} b`)).toBe(`a ${REDACTED} b`);
+    expect(clean(`c ${btoa(`Key ${key}`)} other-secret-value`)).toBe(`c ${REDACTED} ${REDACTED}`);
+    expect(redactor([])("nothing to cut")).toBe("nothing to cut");
     expect(redact("abc abc", ["abc"])).toBe("abc abc");
   });
 

@@ -70,7 +70,7 @@ export {
 export { sleep } from "./sleep.js";
 export { createSseParser, type SseFeed, type SseMessage } from "./sse.js";
 export { isFinished, type QueueStatusName, statusHttpCode, withLogs } from "./status.js";
-export { escapeControl, REDACTED, redact, redactValue, safeText, secretForms, truncate } from "./text.js";
+export { escapeControl, REDACTED, redact, redactor, redactValue, safeText, secretForms, truncate } from "./text.js";
 export {
   FAL_JWKS_URL,
   isSignatureHex,

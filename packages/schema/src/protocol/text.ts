@@ -45,12 +45,16 @@ export function secretForms(secret: string): string[] {
 
 /** `text` with every form of every secret replaced by `[redacted]`. */
 export function redact(text: string, secrets: readonly (string | undefined | null)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret) continue;
-    for (const form of secretForms(secret)) out = out.split(form).join(REDACTED);
-  }
-  return out;
+  return redactor(secrets)(text);
+}
+
+/**
+ * `redact` with the secrets' forms worked out once, for a caller that redacts many strings with the same
+ * secrets (the mock's request log: the URL, the query and every header of one request).
+ */
+export function redactor(secrets: readonly (string | undefined | null)[]): (text: string) => string {
+  const forms = secrets.flatMap((secret) => (secret ? secretForms(secret) : []));
+  return (text) => forms.reduce((out, form) => out.split(form).join(REDACTED), text);
 }
 
 /** Redacts, then truncates: the one way to put untrusted text in a message. */
@@ -61,14 +65,18 @@ export const safeText = (text: string, secrets: readonly (string | undefined | n
  * A deep copy of a JSON-like value with every string redacted (for error bodies and issues kept on an
  * error object, which `util.inspect` or `JSON.stringify` would otherwise print in full).
  */
-export function redactValue<T>(value: T, secrets: readonly (string | undefined | null)[], depth = 0): T {
+export function redactValue<T>(value: T, secrets: readonly (string | undefined | null)[]): T {
   if (!secrets.some(Boolean)) return value;
-  if (typeof value === "string") return redact(value, secrets) as T;
-  if (depth > 64 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets, depth + 1)) as T;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = redactValue(item, secrets, depth + 1);
-  return out as T;
+  const clean = redactor(secrets);
+  const copy = (item: unknown, depth: number): unknown => {
+    if (typeof item === "string") return clean(item);
+    if (depth > 64 || item === null || typeof item !== "object") return item;
+    if (Array.isArray(item)) return item.map((entry) => copy(entry, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, entry] of Object.entries(item)) out[key] = copy(entry, depth + 1);
+    return out;
+  };
+  return copy(value, 0) as T;
 }
 
 /**
