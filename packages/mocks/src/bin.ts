@@ -120,4 +120,14 @@ async function main() {
   process.once("SIGTERM", stop);
 }
 
-void main();
+/**
+ * One readable line and exit 1 when the server cannot start (port taken, bad host) rather than Node's
+ * unhandled-rejection stack trace: the message already says what to change.
+ */
+function exitWith(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`kontext-mock: ${message}\n`);
+  process.exit(1);
+}
+
+main().catch(exitWith);

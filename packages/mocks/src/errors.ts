@@ -10,8 +10,12 @@ export class KontextMockError extends KontextError {
   /** The option at fault, e.g. `"concurrencyLimit"`. */
   readonly option: string;
 
-  constructor(option: string, rule: string) {
-    super(`createKontextMock: ${option} ${rule}`);
+  /**
+   * `where` names the call the option was given to (`createKontextMock` unless said otherwise, e.g.
+   * `startMockServer` for a port it cannot listen on); `cause` keeps the underlying error, if any.
+   */
+  constructor(option: string, rule: string, where = "createKontextMock", options?: { cause?: unknown }) {
+    super(`${where}: ${option} ${rule}`, options);
     this.option = option;
   }
 }

@@ -13,12 +13,13 @@
  * 100 MB body costs about 1 MiB, not the whole cap; a body under the cap is read back for the handler,
  * and its file is removed whatever happens (answered, refused, client gone, server closed).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse } from "@kontext-sdk/schema/protocol";
 import { MAX_BODY_BYTES } from "./body.js";
 import { type BodyRead, BodySpools, readBody } from "./body-spool.js";
+import { KontextMockError } from "./errors.js";
 import { createKontextMock, isConnectionReset, type KontextMock, type KontextMockOptions } from "./mock.js";
 import { badRequest, internalError } from "./responses.js";
 import { isLoopbackHost } from "./webhook-delivery.js";
@@ -119,13 +120,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   });
   // SSE connections stay open; keep-alive sockets must not hold `close()` hostage.
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
   return {
@@ -152,6 +147,51 @@ interface CorsPolicy {
   allows(origin: string): boolean;
   /** The CORS headers for an allowed origin (none when CORS is off or the request has no Origin). */
   headers(origin: string | undefined): Record<string, string>;
+}
+
+/**
+ * Listens on `port` at `host`, or rejects with a `KontextMockError` saying what went wrong in words
+ * (port taken, not allowed, out of range, host not on this machine) instead of Node's bare
+ * `listen EADDRINUSE` or `RangeError`, which callers (and the CLI) would otherwise surface as a stack trace.
+ */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: unknown) => reject(listenError(error, port, host));
+    server.once("error", fail);
+    try {
+      server.listen(port, host, () => {
+        server.off("error", fail);
+        resolve();
+      });
+    } catch (error) {
+      // A bad port (NaN, 70000) is thrown synchronously, before any "error" event.
+      server.off("error", fail);
+      fail(error);
+    }
+  });
+}
+
+/** The listen failure as a `KontextMockError` naming the option to change. */
+function listenError(error: unknown, port: number, host: string): KontextMockError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${port} on ${host}`;
+  const fail = (option: string, rule: string) => new KontextMockError(option, rule, "startMockServer", { cause: error });
+  switch (code) {
+    case "EADDRINUSE":
+      return fail("port", `${where} is already in use (EADDRINUSE): pick another with port / --port`);
+    case "EACCES":
+      return fail("port", `${where} may not be opened by this user (EACCES): pick one above 1023 with port / --port`);
+    case "ERR_SOCKET_BAD_PORT":
+      return fail("port", `must be a whole number from 0 to 65535 (got ${port})`);
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return fail("host", `${host} is not an address of this machine (${code}): pick another with host / --host`);
+    default: {
+      const reason = error instanceof Error ? error.message : String(error);
+      return fail("port", `${where} could not be listened on (${reason})`);
+    }
+  }
 }
 
 function corsPolicy(cors: MockCors): CorsPolicy {

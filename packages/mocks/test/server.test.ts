@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { KontextError } from "@kontext-sdk/schema/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createManualClock } from "../src/index.js";
+import { createManualClock, KontextMockError } from "../src/index.js";
 import { type MockServer, startMockServer } from "../src/server.js";
 import { JSON_HEADERS, KEY, specChecker, T2I } from "./helpers.js";
 
@@ -169,6 +170,26 @@ describe("startMockServer", () => {
   });
 });
 
+describe("startMockServer listen failures", () => {
+  it("a port in use rejects with a KontextMockError saying so, not Node's listen EADDRINUSE", async () => {
+    server = await startMockServer({ port: 0 });
+    const error = await startMockServer({ port: server.port }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KontextMockError);
+    expect(error).toBeInstanceOf(KontextError);
+    expect((error as KontextMockError).option).toBe("port");
+    expect((error as Error).message).toBe(
+      `startMockServer: port ${server.port} on 127.0.0.1 is already in use (EADDRINUSE): pick another with port / --port`,
+    );
+    expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
+  });
+
+  it.each([70_000, -1, Number.NaN])("port %s rejects with a KontextMockError naming the range", async (port) => {
+    const error = await startMockServer({ port }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KontextMockError);
+    expect((error as Error).message).toBe(`startMockServer: port must be a whole number from 0 to 65535 (got ${port})`);
+  });
+});
+
 describe("kontext-mock bin", () => {
   it("starts on the requested port and answers", async () => {
     const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
@@ -232,6 +253,24 @@ describe("kontext-mock bin", () => {
     const code = await new Promise((r) => child.on("exit", r));
     expect(code).toBe(2);
     expect(err).toContain(message);
+  });
+
+  it("a port in use exits 1 with one readable line, not a stack trace", async () => {
+    server = await startMockServer({ port: 0 });
+    const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", bin, "--port", String(server.port)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).toBe(1);
+    expect(err).toBe(
+      `kontext-mock: startMockServer: port ${server.port} on 127.0.0.1 is already in use (EADDRINUSE): pick another with port / --port\n`,
+    );
+    expect(err).not.toContain("    at ");
   });
 
   it("rejects bad options", async () => {
