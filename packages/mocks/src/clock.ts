@@ -84,10 +84,19 @@ export function createManualClock(start = Date.UTC(2025, 0, 1)): ManualClock {
   };
 }
 
+/**
+ * `clock`'s timer as a free function, bound to the clock so a class-based clock's `setTimer` keeps its
+ * `this`; real timers for a clock without one. Every caller that schedules on a clock goes through here.
+ */
+export function timerOf(clock: MockClock): (fn: () => void, ms: number) => CancelTimer {
+  const source = clock.setTimer ? clock : realClock;
+  return source.setTimer!.bind(source);
+}
+
 /** Wait `ms` on `clock`; real time (and clocks without timers) through the protocol core's `sleep`. */
 export function sleepOn(clock: MockClock, ms: number, signal?: AbortSignal | null): Promise<void> {
   if (clock === realClock || !clock.setTimer) return sleep(ms, signal);
-  const setTimer = clock.setTimer.bind(clock);
+  const setTimer = timerOf(clock);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const cancel = setTimer(() => {

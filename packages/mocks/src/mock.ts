@@ -14,7 +14,7 @@
  */
 import { resultOf } from "./answers.js";
 import { MAX_BODY_BYTES } from "./body.js";
-import { type CancelTimer, type MockClock, realClock } from "./clock.js";
+import { type MockClock, realClock, timerOf } from "./clock.js";
 import type { MockState, ValidateAt } from "./context.js";
 import { KontextMockError } from "./errors.js";
 import { type FaultRule, FaultSet } from "./faults.js";
@@ -176,7 +176,7 @@ function retentionFor(options: KontextMockOptions): (job: Job) => number {
 /** The parts a mock is made of, built from its options. */
 function assemble(options: KontextMockOptions): MockParts {
   const clock = options.clock ?? realClock;
-  const setTimer = (callback: () => void, ms: number): CancelTimer => (clock.setTimer ?? realClock.setTimer!)(callback, ms);
+  const setTimer = timerOf(clock);
   const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const signer = options.webhookSigning === false ? undefined : createWebhookSigner(options.webhookSigning);
   const webhooks = new WebhookDispatcher({

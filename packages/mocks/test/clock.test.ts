@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { createManualClock } from "../src/index.js";
+import { describe, expect, it, vi } from "vitest";
+import { timerOf } from "../src/clock.js";
+import { type CancelTimer, createManualClock, type MockClock } from "../src/index.js";
 import { setup, T2I } from "./helpers.js";
 
 describe("createManualClock", () => {
@@ -35,6 +36,60 @@ describe("createManualClock", () => {
     }, 50);
     clock.set(60);
     expect([fired, clock.now()]).toEqual([true, 60]);
+  });
+});
+
+/** A clock written as a class: its methods reach its state through `this`, so they must be called bound. */
+class ClassClock implements MockClock {
+  readonly #manual = createManualClock();
+  timersSet = 0;
+  now(): number {
+    return this.#manual.now();
+  }
+  setTimer(fn: () => void, ms: number): CancelTimer {
+    this.timersSet++;
+    return this.#manual.setTimer(fn, ms);
+  }
+  advance(ms: number): void {
+    this.#manual.advance(ms);
+  }
+}
+
+describe("a class-based clock", () => {
+  it("timerOf keeps the clock's this, and falls back to real timers for a clock without setTimer", async () => {
+    const clock = new ClassClock();
+    let fired = false;
+    timerOf(clock)(() => {
+      fired = true;
+    }, 10);
+    clock.advance(10);
+    expect([fired, clock.timersSet]).toEqual([true, 1]);
+    const realFired = await new Promise<boolean>((resolve) => timerOf({ now: () => 0 })(() => resolve(true), 1));
+    expect(realFired).toBe(true);
+  });
+
+  it("drives the mock's own timers (webhooks) with setTimer called on the clock", async () => {
+    const clock = new ClassClock();
+    const delivered: string[] = [];
+    const webhookFetch = (async (input: RequestInfo | URL) => {
+      delivered.push(String(input));
+      return new Response(null, { status: 200 });
+    }) as typeof fetch;
+    const t = setup({ clock, webhookFetch });
+    const hook = "https://example.org/api/fal/webhook";
+    await t.submit({ prompt: "class clock" }, T2I, `?fal_webhook=${encodeURIComponent(hook)}`);
+    clock.advance(500);
+    await vi.waitFor(() => expect(delivered).toEqual([hook]));
+    expect(clock.timersSet).toBeGreaterThan(0);
+  });
+
+  it("drives a latency fault (sleepOn) with setTimer called on the clock", async () => {
+    const clock = new ClassClock();
+    const t = setup({ clock, faults: [{ kind: "latency", ms: 50 }] });
+    const answered = t.submit({ prompt: "slow" });
+    await vi.waitFor(() => expect(clock.timersSet).toBe(1));
+    clock.advance(50);
+    expect((await answered).response.status).toBe(200);
   });
 });
 
