@@ -12,7 +12,7 @@ export {
   sameOrigin,
   sameOriginRefusal,
 } from "./proxy/authorize.js";
-export { KontextProxyConfigError } from "./proxy/config.js";
+export { KontextProxyConfigError, KontextProxyReportedError } from "./proxy/config.js";
 export { createKontextProxy } from "./proxy/create-proxy.js";
 export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from "./proxy/node-adapter.js";
 export type { Operation as ProxyOperation } from "./proxy/operations.js";

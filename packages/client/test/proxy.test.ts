@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   createKontextProxy,
@@ -532,6 +533,13 @@ describe("keeping the key and the browser's secrets where they belong", () => {
     expect(response.status).toBe(502);
     expect(await response.text()).not.toContain(KEY);
     expect(errors).toHaveLength(1);
+    // The operator's copy is redacted too: message, stack, JSON and inspect output.
+    const reported = errors[0] as Error;
+    expect(reported).toBeInstanceOf(TypeError);
+    expect(reported.message).toBe("fetch failed for Key [redacted]");
+    for (const shown of [reported.message, String(reported.stack), JSON.stringify(reported), inspect(reported)]) {
+      expect(shown).not.toContain(KEY);
+    }
   });
 
   it("answers 500 when authorize throws, and reports it", async () => {

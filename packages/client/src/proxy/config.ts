@@ -1,6 +1,7 @@
 /** The options, checked and settled once when the proxy is created. */
 import { type EndpointId, endpoints, isEndpointId, QUEUE_BASE_URL, STORAGE_BASE_URL, SYNC_BASE_URL } from "@kontext-sdk/schema";
-import { escapeControl, KontextError, truncate } from "@kontext-sdk/schema/protocol";
+import { escapeControl, KontextError, redactor, truncate } from "@kontext-sdk/schema/protocol";
+import { redactError } from "../errors.js";
 import { type AllowedHosts, defaultAllowedHosts } from "./allowed-hosts.js";
 import type { HostKind } from "./operations.js";
 import {
@@ -14,6 +15,7 @@ import {
   type ProxyTarget,
 } from "./options.js";
 import type { ProxyRefusalReason } from "./refusal.js";
+import { fixedServerKey } from "./server-key.js";
 
 /** An upstream base URL, or one a caller may name in `x-fal-target-url`. */
 export interface Base {
@@ -39,8 +41,11 @@ export interface ProxyConfig {
   storage: { base: Base; maxInitiateBytes: number } | undefined;
   /** Bases a caller may name in `x-fal-target-url`, longest path first. */
   namedBases: readonly Base[];
-  /** Hands an unexpected error to `onError`; a throwing hook is ignored. */
-  report: (error: unknown, request: Request) => void;
+  /**
+   * Hands an unexpected error to `onError`, redacted of `secrets` (the request's key, once resolved) and of
+   * a key that does not depend on the request; a throwing hook is ignored.
+   */
+  report: (error: unknown, request: Request, secrets?: readonly string[]) => void;
   /** Hands a refusal to `onRefused` (or the default first-time warning); a throwing hook is ignored. */
   refused: (reason: ProxyRefusalReason, request: Request, answer: { status: number }) => void;
 }
@@ -100,14 +105,43 @@ export function resolveConfig(options: KontextProxyOptions): ProxyConfig {
     syncBase,
     storage,
     namedBases,
-    // The browser only ever sees a generic message; the operator gets the real error here.
-    report: (error, request) => {
+    // The browser only ever sees a generic message; the operator gets the real error here, without the
+    // key: a fetch error may quote the Authorization header, and errors end up in logs.
+    report: (error, request, secrets = []) => {
+      if (!options.onError) return;
       try {
-        options.onError?.(error, request);
+        options.onError(redactReported(error, [...secrets, fixedServerKey(options.credentials)]), request);
       } catch {}
     },
     refused: options.onRefused ? quietly(options.onRefused) : warnOncePerReason(),
   };
+}
+
+/** An error that still showed the key after redaction (a read-only message): its redacted text instead. */
+export class KontextProxyReportedError extends KontextError {
+  override name = "KontextProxyReportedError";
+}
+
+/**
+ * `error` redacted of `secrets` in place (message, stack, body, cause…, like the client's own errors). A
+ * thrown string is redacted too; an error that still shows the key afterwards (a read-only message, a
+ * string `cause`) is replaced by its redacted text, so the key never reaches `onError` whatever was thrown.
+ */
+function redactReported(error: unknown, secrets: readonly (string | undefined)[]): unknown {
+  if (!secrets.some(Boolean)) return error;
+  const clean = redactor(secrets);
+  if (typeof error === "string") return clean(error);
+  if (!(error instanceof Error)) return error;
+  redactError(error, secrets);
+  if (!stillShows(error, clean)) return error;
+  return new KontextProxyReportedError(clean(`${error.name}: ${String(error.message)}`));
+}
+
+function stillShows(error: unknown, clean: (text: string) => string, depth = 0): boolean {
+  if (typeof error === "string") return clean(error) !== error;
+  if (!(error instanceof Error) || depth > 8) return false;
+  const shown = `${String(error.message)}\n${String(error.stack)}`;
+  return clean(shown) !== shown || stillShows(error.cause, clean, depth + 1);
 }
 
 function quietly(hook: NonNullable<KontextProxyOptions["onRefused"]>): ProxyConfig["refused"] {

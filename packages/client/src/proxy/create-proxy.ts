@@ -26,12 +26,14 @@ const METHODS = new Set(["GET", "POST", "PUT"]);
 export function createKontextProxy(options: KontextProxyOptions = {}): KontextProxyHandler {
   const config = resolveConfig(options);
   return async function kontextProxy(request: Request): Promise<Response> {
+    // The request's key once resolved: whatever fails after that is reported without it.
+    const secrets: string[] = [];
     let answer: Response;
     try {
-      answer = await handle(config, request);
+      answer = await handle(config, request, secrets);
     } catch (error) {
       if (request.signal?.aborted) return new Response(null, { status: 499 });
-      config.report(error, request);
+      config.report(error, request, secrets);
       answer = refuse(500, "proxy_internal_error", "internal_error", "the proxy failed to handle the request");
     }
     const reason = refusalReason(answer);
@@ -40,7 +42,7 @@ export function createKontextProxy(options: KontextProxyOptions = {}): KontextPr
   };
 }
 
-async function handle(config: ProxyConfig, request: Request): Promise<Response> {
+async function handle(config: ProxyConfig, request: Request, secrets: string[]): Promise<Response> {
   const method = request.method.toUpperCase();
   if (!METHODS.has(method)) {
     return refuse(405, "proxy_operation_not_allowed", "method_not_allowed", `${method} is not an operation of this API`, {
@@ -69,18 +71,24 @@ async function handle(config: ProxyConfig, request: Request): Promise<Response> 
   // Resolved last, so a refused or invalid request never reaches a secret store.
   const credentials = await resolveServerKey(config.options.credentials, request);
   if (!credentials) return refuse(500, "proxy_misconfigured", "no_credentials", "the proxy has no credentials configured");
+  secrets.push(credentials);
   const answer = await relayCall(config, request, route, body, credentials);
-  if (route.operation.kind === "submit" && answer.ok) await reportSubmitted(config, answer, request);
+  if (route.operation.kind === "submit" && answer.ok) await reportSubmitted(config, answer, request, secrets);
   return answer;
 }
 
 /** Hands an accepted submit's request id to `onSubmitted`; its failure never hides the answer. */
-async function reportSubmitted(config: ProxyConfig, answer: Response, request: Request): Promise<void> {
+async function reportSubmitted(
+  config: ProxyConfig,
+  answer: Response,
+  request: Request,
+  secrets: readonly string[],
+): Promise<void> {
   if (!config.options.onSubmitted) return;
   try {
     const { request_id } = (await answer.clone().json()) as { request_id?: unknown };
     if (typeof request_id === "string") await config.options.onSubmitted(request_id, request);
   } catch (error) {
-    config.report(error, request);
+    config.report(error, request, secrets);
   }
 }

@@ -129,7 +129,10 @@ export interface KontextProxyOptions {
   allowClientWebhooks?: boolean | ((url: string, request: Request) => boolean | Promise<boolean>);
   /**
    * Called with unexpected errors (a throwing `authorize` or `credentials`, an unreachable upstream)
-   * before the caller gets a generic 500/502. For your logs; the key may appear in a fetch error, so scrub before shipping them.
+   * before the caller gets a generic 500/502. For your logs: the proxy redacts the key first (in any form, from
+   * the message, stack, body and `cause` chain, as the client does for its own errors), since a fetch error may
+   * quote it. An error whose text cannot be rewritten arrives as a `KontextProxyReportedError` with its
+   * redacted text. Anything else a hook of yours attaches to an error is yours to scrub.
    */
   onError?: (error: unknown, request: Request) => void;
 }

@@ -82,7 +82,7 @@ export async function relayCall(
     } catch (error) {
       if (deadline.expired) return timedOut(deadline);
       if (request.signal.aborted) throw error;
-      config.report(error, request);
+      config.report(error, request, relay.secrets);
       return refuse(502, "proxy_upstream_unreachable", "upstream_unreachable", "the upstream API could not be reached");
     }
     return await answer(upstream, relay);
