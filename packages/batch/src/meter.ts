@@ -5,7 +5,7 @@
  * limiter needs: the client retries a 429 on its own, so the runner would otherwise only hear of
  * the last one.
  */
-import { parseRetryAfter } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS, parseRetryAfter } from "@kontext-sdk/schema/protocol";
 
 export interface RequestMeter {
   /** Give this to the client (`createKontextClient({ fetch: meter.fetch })`). */
@@ -34,7 +34,7 @@ export function createRequestMeter(inner: typeof fetch = (...args) => globalThis
       if (fromPath) bump(decodeURIComponent(fromPath));
       const response = await inner(input, init);
       if (response.status === 429) meter.onRateLimited?.(parseRetryAfter(response.headers.get("retry-after")) ?? 0);
-      const fromAnswer = !fromPath && response.ok ? response.headers.get("x-fal-request-id") : null;
+      const fromAnswer = !fromPath && response.ok ? response.headers.get(FAL_HEADERS.requestId) : null;
       if (fromAnswer) bump(fromAnswer);
       return response;
     }) as typeof fetch,
