@@ -215,7 +215,19 @@ class BatchRun {
     await this.startWebhooks();
     this.emit();
     const inFlight = new Set<Promise<void>>();
-    const aborted = this.options.signal ? abortPromise(this.options.signal) : undefined;
+    const stop = this.options.signal ? onAbort(this.options.signal) : undefined;
+    try {
+      await this.runQueue(inFlight, stop?.aborted);
+    } finally {
+      stop?.dispose();
+    }
+    // Stopped: let submits already sent record their ids; waits end on the signal.
+    this.stopped = Boolean(this.options.signal?.aborted);
+    await Promise.all(inFlight);
+  }
+
+  /** Starts queued jobs as the limiter allows, until the queue and `inFlight` are empty or the run stops. */
+  private async runQueue(inFlight: Set<Promise<void>>, aborted: Promise<undefined> | undefined): Promise<void> {
     while (!this.options.signal?.aborted) {
       if (this.queue.length === 0) {
         if (inFlight.size === 0) break;
@@ -235,9 +247,6 @@ class BatchRun {
       });
       inFlight.add(promise);
     }
-    // Stopped: let submits already sent record their ids; waits end on the signal.
-    this.stopped = Boolean(this.options.signal?.aborted);
-    await Promise.all(inFlight);
   }
 
   /** Sorts every job into skip / follow / submit, recording uncertain ones as failed (unless resubmitting). */
@@ -415,9 +424,16 @@ class BatchRun {
     this.limiter.succeeded();
   }
 
-  private waitForDelivery(endpoint: EndpointId, requestId: string, signal: AbortSignal | undefined) {
+  /** The job's delivery, or the signal's reason once it aborts; the abort listener goes when either comes. */
+  private async waitForDelivery(endpoint: EndpointId, requestId: string, signal: AbortSignal | undefined) {
     const delivery = this.inbox!.wait(endpoint, requestId);
-    return signal ? Promise.race([delivery, abortPromise(signal).then(() => Promise.reject(signal.reason))]) : delivery;
+    if (!signal) return delivery;
+    const stop = onAbort(signal);
+    try {
+      return await Promise.race([delivery, stop.aborted.then(() => Promise.reject(signal.reason))]);
+    } finally {
+      stop.dispose();
+    }
   }
 
   progress(): BatchProgress {
@@ -493,8 +509,17 @@ const failedUncertain = (id: string): JournalRecord => ({
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Resolves (to undefined) when the signal aborts; never rejects. */
-function abortPromise(signal: AbortSignal): Promise<undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(undefined), { once: true }));
+/**
+ * `aborted` resolves (to undefined) when the signal aborts and never rejects. `dispose` removes the
+ * listener: the run's signal outlives every job, and a listener left per job piles up on it
+ * (Node warns past ten, and each one holds its promise).
+ */
+function onAbort(signal: AbortSignal): { aborted: Promise<undefined>; dispose(): void } {
+  if (signal.aborted) return { aborted: Promise.resolve(undefined), dispose: () => {} };
+  let listener: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    listener = () => resolve(undefined);
+    signal.addEventListener("abort", listener, { once: true });
+  });
+  return { aborted, dispose: () => signal.removeEventListener("abort", listener!) };
 }

@@ -3,6 +3,7 @@
  * concurrency limit and queue-length cap, requests per job, progress, Ctrl-C (a signal) and resume,
  * the uncertain rule, and webhook deliveries with a late one swept.
  */
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { createKontextClient } from "@kontext-sdk/client";
 import { createKontextMock, createManualClock } from "@kontext-sdk/mocks";
@@ -228,5 +229,52 @@ describe("webhook mode", () => {
     expect(polled.size).toBe(1);
     const results = await readResults(out);
     expect(results.filter((r) => r.status === "completed")).toHaveLength(4);
+  });
+
+  it("leaves no abort listener per job on the run's signal", async () => {
+    let inbox: WebhookInbox | undefined;
+    const webhookFetch = (async (_url: RequestInfo | URL, init?: RequestInit) => {
+      const status = await inbox!.deliver({ headers: init!.headers as Record<string, string>, body: init!.body as string });
+      return new Response(null, { status });
+    }) as typeof fetch;
+    const { mock, meter, client } = setup({ webhookFetch });
+    const out = join(await tempDir("webhook-signal"), "out");
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    // undici's Request adds its own listener (a function named `abort`) for each request made with the
+    // signal, held weakly and dropped when that request is collected, and raises the signal's listener
+    // limit (so Node's MaxListenersExceededWarning stays quiet). The runner's listeners are the others.
+    const runnerListeners = () => getEventListeners(controller.signal, "abort").filter((l) => l.name !== "abort").length;
+    let most = 0;
+    try {
+      const summary = await runBatch({
+        client,
+        meter,
+        out,
+        jobs: jobs(24),
+        concurrency: 4,
+        fsync: false,
+        fetch: mock.fetch,
+        signal: controller.signal,
+        webhook: { url: "https://hooks.example.test/fal", verify: { jwks: await mock.webhookJwks() } },
+        onWebhookInbox: (created) => {
+          inbox = created;
+        },
+        onProgress: () => {
+          most = Math.max(most, runnerListeners());
+        },
+      });
+      expect(summary.completed).toBe(24);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    // The run's own listener and one per job in flight at most, and none once the run is over.
+    expect(most).toBeLessThanOrEqual(1 + 4 * 2);
+    expect(runnerListeners()).toBe(0);
   });
 });
