@@ -11,8 +11,17 @@
  *   PUT  /storage/uploads/{token}/{n}?signature=…, POST /storage/uploads/{token}/complete?signature=…
  *   GET  /storage/files/{token}/{file name}     the stored bytes
  */
-import { flatErrorResponse, jsonResponse, readCapped, toHex, validationErrorResponse } from "@kontext-sdk/schema/protocol";
+import {
+  bodyTooLargeResponse,
+  flatErrorResponse,
+  jsonResponse,
+  readCapped,
+  sha256Hex,
+  toHex,
+  validationErrorResponse,
+} from "@kontext-sdk/schema/protocol";
 import { readBodyText } from "./body.js";
+import { methodNotAllowed, notFound } from "./responses.js";
 
 /** fal keeps uploaded files at least 7 days unless a lifecycle preference says otherwise. */
 export const DEFAULT_FILE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -105,7 +114,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
 
   async function receive(request: Request, upload: Upload, target: string | undefined): Promise<Response> {
     if (target === "complete") return complete(request, upload);
-    if (request.method !== "PUT") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    if (request.method !== "PUT") return methodNotAllowed();
     if (target === undefined) {
       if (upload.multipart) return flatErrorResponse(400, "this upload takes parts", "bad_request");
       const bytes = await readBytes(request, maxBytes);
@@ -117,13 +126,13 @@ export function createStorageSimulator(now: () => number, options: StorageOption
     const stored = [...upload.parts.values()].reduce((sum, part) => sum + part.bytes.length, 0);
     const bytes = await readBytes(request, maxBytes - stored);
     if (bytes instanceof Response) return bytes;
-    const etag = `"${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))).slice(0, 32)}"`;
+    const etag = `"${(await sha256Hex(bytes)).slice(0, 32)}"`;
     upload.parts.set(partNumber, { bytes, etag });
     return jsonResponse(200, { partNumber, etag }, { etag });
   }
 
   async function complete(request: Request, upload: Upload): Promise<Response> {
-    if (request.method !== "POST") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    if (request.method !== "POST") return methodNotAllowed();
     const read = await readBodyText(request, 1024 * 1024);
     if (!read.ok) return read.response;
     let parts: { partNumber?: unknown; etag?: unknown }[] | undefined;
@@ -153,7 +162,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
   }
 
   function serve(upload: Upload | undefined, name: string, method: string): Response {
-    if (method !== "GET" && method !== "HEAD") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+    if (method !== "GET" && method !== "HEAD") return methodNotAllowed();
     if (!upload?.bytes || upload.fileName !== name || now() >= upload.expiresAt) {
       if (upload?.bytes && now() >= upload.expiresAt) uploads.delete(upload.token);
       return flatErrorResponse(404, "File not found", "not_found");
@@ -170,7 +179,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
     async handle(request, url, origin, path = url.pathname) {
       const initiateMatch = INITIATE.exec(path);
       if (initiateMatch) {
-        if (request.method !== "POST") return flatErrorResponse(405, "Method not allowed", "method_not_allowed");
+        if (request.method !== "POST") return methodNotAllowed();
         return initiate(request, initiateMatch[1] === "initiate-multipart", origin);
       }
       const uploadMatch = UPLOAD.exec(path);
@@ -184,7 +193,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
       }
       const fileMatch = FILE.exec(path);
       if (fileMatch) return serve(uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
-      return flatErrorResponse(404, "Not found", "not_found");
+      return notFound();
     },
     clear: () => uploads.clear(),
     files: () =>
@@ -215,10 +224,10 @@ function lifecycleTtl(header: string | null, fallback: number): number | undefin
   }
 }
 
-/** The body's bytes, at most `limit` of them (413 past it, without reading the rest). */
+/** The body's bytes, at most `limit` of them (the core's 413 naming `limit` past it, without reading the rest). */
 async function readBytes(request: Request, limit: number): Promise<Uint8Array | Response> {
   const read = await readCapped(request.body, limit, request.headers.get("content-length"));
-  return read.ok ? read.bytes : flatErrorResponse(413, "the upload is larger than the mock's cap", "request_too_large");
+  return read.ok ? read.bytes : bodyTooLargeResponse(limit);
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

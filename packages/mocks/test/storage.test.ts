@@ -72,6 +72,8 @@ describe("storage simulator", () => {
     const refused = await call("PUT", upload_url, new Uint8Array(9));
     expect(refused.status).toBe(413);
     expect(refused.headers.get("x-fal-error-type")).toBe("request_too_large");
+    // The protocol core's 413, the same body the mock's JSON cap and the proxy answer.
+    expect(await refused.json()).toEqual({ detail: "the request body is larger than 8 bytes", error_type: "request_too_large" });
     const bad = await call("POST", `${ORIGIN}/storage/upload/initiate`, json({ content_type: "image/png" }));
     expect(bad.status).toBe(422);
     expect((await bad.json()).detail[0]).toMatchObject({ loc: ["body", "file_name"], type: "missing" });

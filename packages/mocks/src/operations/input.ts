@@ -1,7 +1,7 @@
 /** The input of a submit or a sync run, read from the body: the value, or the answer refusing it. */
 import type { EndpointId, ValidationIssue } from "@kontext-sdk/schema";
 import { validateInput } from "@kontext-sdk/schema";
-import { unreadableBodyResponse, validationErrorResponse } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS, unreadableBodyResponse, validationErrorResponse } from "@kontext-sdk/schema/protocol";
 import type { ParsedBody } from "../body.js";
 import { toHttpValidationError } from "../validation.js";
 
@@ -31,5 +31,5 @@ export function readInput(endpoint: EndpointId, body: ParsedBody): InputRead {
 
 /** The 422 a refused input gets when it is refused at once (validation at submit, and sync runs). */
 export function refusedInput(issues: readonly ValidationIssue[]): Response {
-  return validationErrorResponse(toHttpValidationError(issues).detail as never, { "x-fal-error-type": "validation_error" });
+  return validationErrorResponse(toHttpValidationError(issues).detail as never, { [FAL_HEADERS.errorType]: "validation_error" });
 }
