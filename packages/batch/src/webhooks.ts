@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { type EndpointId, KontextApiError, type KontextResult, type OutputOf } from "@kontext-sdk/client";
-import { receiveWebhook, type VerifyWebhookOptions, type WebhookInput } from "@kontext-sdk/client/webhooks";
+import { type ReceivedWebhook, receiveWebhook, type VerifyWebhookOptions, type WebhookInput } from "@kontext-sdk/client/webhooks";
 import type { JobEngine } from "./engine.js";
 
 export interface WebhookModeOptions {
@@ -74,13 +74,15 @@ export class WebhookInbox {
   /**
    * Handles one delivery: verified and parsed, it completes its job. Answers the HTTP status to send
    * back: 200 for a good delivery (also for a job this runner is not waiting for, so fal stops
-   * retrying), 401 for a bad signature, 400 for a body that is not a fal payload.
+   * retrying), 400 for a body that is not a fal payload, 413 for one over `verify.maxBodyBytes`,
+   * 503 when fal's keys could not be fetched (not the sender's fault: fal retries a 5xx later),
+   * and 401 for every other refusal (missing or bad signature headers, a forged signature).
    */
   async deliver(input: WebhookInput): Promise<number> {
     const received = await receiveWebhook(input, this.options.verify ?? {});
     if (!received.ok) {
       this.counts.refused++;
-      return received.reason === "invalid_payload" ? 400 : 401;
+      return refusalStatus(received.reason);
     }
     this.counts.delivered++;
     const { webhook } = received;
@@ -139,6 +141,16 @@ export interface WebhookListener {
   url: string;
   close(): Promise<void>;
 }
+
+/** The HTTP status for a refused delivery; only a 5xx makes fal deliver it again later. */
+function refusalStatus(reason: WebhookRejectionReason): number {
+  if (reason === "invalid_payload") return 400;
+  if (reason === "body_too_large") return 413;
+  if (reason === "jwks_unavailable") return 503;
+  return 401;
+}
+
+type WebhookRejectionReason = Extract<ReceivedWebhook, { ok: false }>["reason"];
 
 /** A `node:http` listener that hands each POST's raw body and headers to the inbox. */
 export async function listenForWebhooks(
