@@ -3,14 +3,14 @@
  * redirects, a deadline) and the answer sent back (safe and scrubbed headers, rewritten URLs, bodies
  * and events scrubbed of the key, streams cut when upstream goes silent).
  */
-import { FAL_HEADERS, redact } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS } from "@kontext-sdk/schema/protocol";
 import { readTextCapped } from "./body.js";
 import type { ProxyConfig } from "./config.js";
 import type { Operation } from "./operations.js";
 import { refuse } from "./refusal.js";
 import { rewriteEventUrls, rewriteUrls } from "./rewrite.js";
 import type { Route } from "./routing.js";
-import { scrubHeaders, scrubStream } from "./scrub.js";
+import { type Scrub, scrubFor, scrubHeaders, scrubStream } from "./scrub.js";
 import { idleTimeout, UpstreamDeadline } from "./timeouts.js";
 
 // Request headers worth forwarding: the content negotiation pair and fal's own `x-fal-*` options,
@@ -35,6 +35,8 @@ export const MAX_BUFFERED_RESPONSE_BYTES = 1024 * 1024;
 interface Relay {
   route: Route;
   secrets: readonly string[];
+  /** The key's redaction, worked out once for every header, body and chunk of this call. */
+  scrub: Scrub;
   deadline: UpstreamDeadline;
   idleMs: number;
   /** Aborted when the browser goes away, the deadline passes or a stream goes silent. */
@@ -58,9 +60,11 @@ export async function relayCall(
   const upstreamSignal = AbortSignal.any([request.signal, upstreamAbort.signal]);
   const limitMs = route.operation.kind === "run" ? config.timeouts.runMs : config.timeouts.upstreamMs;
   const deadline = new UpstreamDeadline(limitMs, abortUpstream);
+  const secrets = [credentials];
   const relay: Relay = {
     route,
-    secrets: [credentials],
+    secrets,
+    scrub: scrubFor(secrets),
     deadline,
     idleMs: config.timeouts.streamIdleMs,
     upstreamSignal,
@@ -132,14 +136,14 @@ async function answer(upstream: Response, relay: Relay): Promise<Response> {
     if (value !== null) kept.set(name, value);
   }
   // Even allow-listed headers: `x-fal-error-type: bad key <the key>` must not reach the browser.
-  const headers = scrubHeaders(kept, relay.secrets);
+  const headers = scrubHeaders(kept, relay.scrub.clean);
   const ok = upstream.status >= 200 && upstream.status < 300;
   const rewrites = ok && (operation.kind === "submit" || operation.kind === "status") ? operation : undefined;
   if (!ok || rewrites) {
     // Small bodies, read in full (within the deadline): error bodies are scrubbed in case upstream
     // echoes the key, submit and status answers get their URLs pointed back at the proxy. An upload
     // initiate's answer (`{upload_url, file_url}`, fal's signed CDN URLs) is streamed on, scrubbed, unchanged.
-    let text = redact(await relay.deadline.race(readTextCapped(upstream.body, MAX_BUFFERED_RESPONSE_BYTES)), relay.secrets);
+    let text = relay.scrub.clean(await relay.deadline.race(readTextCapped(upstream.body, MAX_BUFFERED_RESPONSE_BYTES)));
     if (rewrites) text = rewriteUrls(text, rewrites, mount);
     return new Response(text, { status: upstream.status, headers });
   }
@@ -151,8 +155,8 @@ async function answer(upstream: Response, relay: Relay): Promise<Response> {
     // These ask intermediaries not to buffer the event stream either.
     if (!headers.has("cache-control")) headers.set("cache-control", "no-cache");
     headers.set("x-accel-buffering", "no");
-    const events = watched.pipeThrough(rewriteEventUrls(operation, mount, MAX_BUFFERED_RESPONSE_BYTES, relay.secrets));
+    const events = watched.pipeThrough(rewriteEventUrls(operation, mount, MAX_BUFFERED_RESPONSE_BYTES, relay.scrub));
     return new Response(events, { status: upstream.status, headers });
   }
-  return new Response(watched.pipeThrough(scrubStream(relay.secrets)), { status: upstream.status, headers });
+  return new Response(watched.pipeThrough(scrubStream(relay.scrub)), { status: upstream.status, headers });
 }

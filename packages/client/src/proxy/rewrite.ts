@@ -2,9 +2,9 @@
  * URL rewriting: `status_url`, `response_url` and `cancel_url` in submit and status answers, and in the
  * status stream's events, are rebuilt to point at the proxy, so a browser that follows them stays on it.
  */
-import { isSafeRequestId, redact, requestPath } from "@kontext-sdk/schema/protocol";
+import { isSafeRequestId, requestPath } from "@kontext-sdk/schema/protocol";
 import type { QueueOperation } from "./operations.js";
-import { TextScrubber } from "./scrub.js";
+import { type Scrub, TextScrubber } from "./scrub.js";
 
 const URL_FIELDS = { status_url: "status", response_url: "result", cancel_url: "cancel" } as const;
 
@@ -43,7 +43,7 @@ export function rewriteEventUrls(
   operation: QueueOperation,
   mount: string,
   maxLineBytes: number,
-  secrets: readonly string[],
+  scrub: Scrub,
 ): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -61,7 +61,7 @@ export function rewriteEventUrls(
       if (end === -1) {
         // No line break yet: a lone-CR stream or a huge line. Stop rewriting rather than hold bytes back.
         if (pending.includes("\r") || pending.length > maxLineBytes) {
-          passthrough = new TextScrubber(secrets);
+          passthrough = new TextScrubber(scrub);
           send(controller, passthrough.push(pending));
           pending = "";
         }
@@ -70,12 +70,12 @@ export function rewriteEventUrls(
       const lines = pending.slice(0, end + 1);
       pending = pending.slice(end + 1);
       const rewritten = lines.replace(/^data:(.*)$/gm, (line, data: string) => rewriteDataLine(line, data, operation, mount));
-      send(controller, redact(rewritten, secrets));
+      send(controller, scrub.clean(rewritten));
     },
     flush(controller) {
       const rest = decoder.decode();
       if (passthrough) return send(controller, passthrough.push(rest) + passthrough.flush());
-      send(controller, redact(pending + rest, secrets));
+      send(controller, scrub.clean(pending + rest));
     },
   });
 }
