@@ -6,7 +6,7 @@ import type { EndpointId } from "@kontext-sdk/schema";
 import { validateInput } from "@kontext-sdk/schema";
 import { originOf } from "@kontext-sdk/schema/protocol";
 import { isBrowser } from "./credentials.js";
-import { customHostRefusal, KontextError } from "./errors.js";
+import { customHostRefusal, KontextError, type SecretsOf } from "./errors.js";
 import type { FollowState } from "./follow.js";
 import { createTransport, type Send } from "./http.js";
 import { DEFAULT_UPLOAD_THRESHOLD } from "./inputs.js";
@@ -54,8 +54,13 @@ function falHostOf(options: KontextClientOptions, given: string | undefined, fal
 }
 
 /** `storage.upload`, or a stand-in that explains why there is no storage host. */
-function storageFor(send: Send, options: KontextClientOptions, storageBase: string | undefined): KontextStorage {
-  if (storageBase) return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase);
+function storageFor(
+  send: Send,
+  options: KontextClientOptions,
+  storageBase: string | undefined,
+  secrets: SecretsOf,
+): KontextStorage {
+  if (storageBase) return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase, secrets);
   return {
     upload: async () => {
       throw customHostRefusal("storage.upload", "storageBaseUrl", options.baseUrl, STORAGE_HOST);
@@ -76,8 +81,12 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
     [base, syncBase, storageBase].filter((host): host is string => !!host),
   );
   const { send } = transport;
-  const queue = createQueueCalls(send, base, transport.maxResponseBytes);
-  const storage = storageFor(send, options, storageBase);
+  // The transport redacts its own errors; the modules that build errors from answers it handed back (a 2xx
+  // of the wrong shape, a status event, a storage answer) redact theirs at their exit with this, so each
+  // error is redacted where it is made and every entry point (the job handle, run's uploads) is covered.
+  const secrets: SecretsOf = () => [transport.currentKey()];
+  const queue = createQueueCalls(send, base, transport.maxResponseBytes, secrets);
+  const storage = storageFor(send, options, storageBase, secrets);
   const threshold = options.uploadThreshold ?? DEFAULT_UPLOAD_THRESHOLD;
   // Large binary images go to storage and travel as a short URL; without a storage host they stay inline.
   const bodyOptions: BodyOptions = {
@@ -85,8 +94,8 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
     uploader:
       storageBase && threshold !== false ? { threshold, upload: (data, signal) => storage.upload(data, { signal }) } : undefined,
   };
-  const submit = createSubmit(send, queue, base, bodyOptions);
-  const context: JobContext = { queue, secrets: () => [transport.currentKey()] };
+  const submit = createSubmit(send, queue, base, bodyOptions, secrets);
+  const context: JobContext = { queue, secrets };
 
   function start<E extends EndpointId>(endpoint: E, input: KontextInput<E>, startOptions: StartOptions = {}) {
     const submitted: Promise<FollowState> = submit(endpoint, input, startOptions).then((job) => ({

@@ -26,6 +26,9 @@ export { isKontextError, KontextError };
 /** Secrets to cut out of whatever an error stores (the resolved key, when there is one). */
 export type Secrets = readonly (string | undefined)[];
 
+/** The secrets as they stand when an error is thrown (the key the transport last resolved). */
+export type SecretsOf = () => Secrets;
+
 export interface KontextApiErrorInit {
   status: number;
   body: unknown;
@@ -241,4 +244,28 @@ export function redactError<T>(error: T, secrets: Secrets, depth = 0): T {
   }
   if (error.cause !== undefined) redactError(error.cause, secrets, depth + 1);
   return error;
+}
+
+/**
+ * The rule for errors built AFTER the transport handed an answer back (a 2xx of the wrong shape, a status
+ * event, a storage or part answer): the transport redacts only what it throws itself, and these carry
+ * the answer as their body, so a server echoing the Authorization header would put the key there. Each
+ * module that builds such errors (the queue calls, submit, storage) passes whatever leaves it through
+ * here, once at its exit rather than at each `throw`, so a check added later is covered too.
+ */
+export async function redactingErrors<T>(secrets: SecretsOf, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw redactError(error, secrets());
+  }
+}
+
+/** `redactingErrors` for a generator (the status stream): what it throws mid-way is redacted too. */
+export async function* redactingStream<T, R>(secrets: SecretsOf, work: AsyncGenerator<T, R>): AsyncGenerator<T, R> {
+  try {
+    return yield* work;
+  } catch (error) {
+    throw redactError(error, secrets());
+  }
 }

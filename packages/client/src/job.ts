@@ -19,6 +19,8 @@ import {
   KontextTimeoutError,
   KontextValidationError,
   RESULT_RETENTION_RULE,
+  type Secrets,
+  type SecretsOf,
 } from "./errors.js";
 import { type FollowState, followStatuses, isFinalStatus } from "./follow.js";
 import type { QueueCalls } from "./queue.js";
@@ -28,7 +30,7 @@ import type { FollowOptions, KontextJob, KontextResult, RequestOptions, Statuses
 export interface JobContext {
   queue: QueueCalls;
   /** The key as last resolved, to redact text a job copies from a status into an error. */
-  secrets: () => (string | undefined)[];
+  secrets: SecretsOf;
 }
 
 /**
@@ -222,7 +224,7 @@ function expiredIfSeenCompleted(error: unknown, final: QueueStatus | undefined):
  * joins the error (fal puts the real error in the result, but a result call that fails for another
  * reason would otherwise lose the status's word on it).
  */
-function withStatusError(error: unknown, final: QueueStatus | undefined, secrets: (string | undefined)[]): unknown {
+function withStatusError(error: unknown, final: QueueStatus | undefined, secrets: Secrets): unknown {
   const said = (final as { error?: unknown } | undefined)?.error;
   if (typeof said !== "string" || !said) return error;
   if (!(error instanceof KontextApiError || error instanceof KontextValidationError)) return error;

@@ -4,7 +4,7 @@
  */
 import type { CancelResponse, EndpointId, OutputOf, QueueStatus } from "@kontext-sdk/schema";
 import { joinUrl, requestPath, withLogs } from "@kontext-sdk/schema/protocol";
-import { KontextApiError } from "./errors.js";
+import { KontextApiError, redactingErrors, redactingStream, type SecretsOf } from "./errors.js";
 import type { Send } from "./http.js";
 import { type IDLE, readStatusStream } from "./stream.js";
 import type { KontextResult } from "./types.js";
@@ -35,7 +35,29 @@ export interface QueueCalls {
 /** The stream's URL next to a status URL (fal's `status_url` plus `/stream`, without its query). */
 export const streamUrlOf = (statusUrl: string) => `${statusUrl.replace(/\?.*$/, "")}/stream`;
 
-export function createQueueCalls(send: Send, base: string, maxLineLength: number): QueueCalls {
+/**
+ * The calls. `secrets` is the transport's key: the status check and the stream build errors from answers
+ * the transport already handed back, so they redact those themselves (see `redactingErrors`).
+ */
+export function createQueueCalls(send: Send, base: string, maxLineLength: number, secrets: SecretsOf = () => []): QueueCalls {
+  async function status(url: string, { logs, signal, requestId }: QueueCallOptions): Promise<QueueStatus> {
+    const [answer] = await send({ method: "GET", url: withLogs(url, logs), signal, requestId });
+    if (typeof (answer as QueueStatus | undefined)?.status !== "string") {
+      throw new KontextApiError("GET status: the answer is not a queue status", {
+        status: 200,
+        body: answer,
+        requestId,
+        retryable: true,
+      });
+    }
+    return answer as QueueStatus;
+  }
+
+  async function* stream(url: string, { logs, signal, requestId, idleMs }: QueueCallOptions & { idleMs?: number }) {
+    const [, response] = await send({ method: "GET", url: withLogs(url, logs), signal, requestId }, "stream");
+    return yield* readStatusStream(response, { signal, idleMs, requestId, maxLineLength });
+  }
+
   return {
     urls: (endpoint, requestId) => ({
       statusUrl: joinUrl(base, requestPath(endpoint, requestId, "status")),
@@ -43,23 +65,9 @@ export function createQueueCalls(send: Send, base: string, maxLineLength: number
       cancelUrl: joinUrl(base, requestPath(endpoint, requestId, "cancel")),
     }),
 
-    async status(url, { logs, signal, requestId }) {
-      const [status] = await send({ method: "GET", url: withLogs(url, logs), signal, requestId });
-      if (typeof (status as QueueStatus | undefined)?.status !== "string") {
-        throw new KontextApiError("GET status: the answer is not a queue status", {
-          status: 200,
-          body: status,
-          requestId,
-          retryable: true,
-        });
-      }
-      return status as QueueStatus;
-    },
+    status: (url, options) => redactingErrors(secrets, status(url, options)),
 
-    async *stream(url, { logs, signal, requestId, idleMs }) {
-      const [, response] = await send({ method: "GET", url: withLogs(url, logs), signal, requestId }, "stream");
-      return yield* readStatusStream(response, { signal, idleMs, requestId, maxLineLength });
-    },
+    stream: (url, options) => redactingStream(secrets, stream(url, options)),
 
     async result<E extends EndpointId>(url: string, { signal, requestId }: QueueCallOptions) {
       const [data] = await send({ method: "GET", url, signal, requestId });

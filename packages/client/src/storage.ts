@@ -18,7 +18,7 @@ import {
   sleep,
   sniffImageType,
 } from "@kontext-sdk/schema/protocol";
-import { KontextApiError, KontextNetworkError } from "./errors.js";
+import { KontextApiError, KontextNetworkError, redactingErrors, type SecretsOf } from "./errors.js";
 import type { Send } from "./http.js";
 import type { BinaryImage } from "./inputs.js";
 import { DEFAULT_RETRY, retryDelay } from "./retry.js";
@@ -71,9 +71,16 @@ interface Initiated {
 
 /**
  * The storage calls. `send` is the client's transport (auth, proxy, retries, redaction) for the storage
- * host; `fetchFile` is a plain fetch for the signed upload URLs, which must never see the key.
+ * host; `fetchFile` is a plain fetch for the signed upload URLs, which must never see the key. `secrets` is
+ * the transport's key: the initiate and part answers become errors here, after the transport handed them
+ * back, so `upload` redacts what it throws itself (see `redactingErrors`).
  */
-export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUrl: string): KontextStorage {
+export function createStorage(
+  send: Send,
+  fetchFile: typeof fetch,
+  storageBaseUrl: string,
+  secrets: SecretsOf = () => [],
+): KontextStorage {
   async function initiate(kind: "initiate" | "initiate-multipart", blob: Blob, fileName: string, options: UploadOptions) {
     const headers: Record<string, string> = {};
     if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
@@ -148,18 +155,18 @@ export function createStorage(send: Send, fetchFile: typeof fetch, storageBaseUr
     return file_url;
   }
 
-  return {
-    async upload(data, options = {}) {
-      const blob = await asBlob(data, options.contentType);
-      const fileName = options.fileName ?? fileNameOf(data) ?? `${Date.now()}.${extensionOf(blob.type)}`;
-      if (blob.size > MULTIPART_THRESHOLD_BYTES) return uploadInParts(blob, fileName, options);
-      const { upload_url, file_url } = await initiate("initiate", blob, fileName, options);
-      options.onProgress?.({ uploadedBytes: 0, totalBytes: blob.size });
-      await toSignedUrl("PUT", upload_url, blob, blob.type, options.signal);
-      options.onProgress?.({ uploadedBytes: blob.size, totalBytes: blob.size });
-      return file_url;
-    },
-  };
+  async function upload(data: BinaryImage, options: UploadOptions): Promise<string> {
+    const blob = await asBlob(data, options.contentType);
+    const fileName = options.fileName ?? fileNameOf(data) ?? `${Date.now()}.${extensionOf(blob.type)}`;
+    if (blob.size > MULTIPART_THRESHOLD_BYTES) return uploadInParts(blob, fileName, options);
+    const { upload_url, file_url } = await initiate("initiate", blob, fileName, options);
+    options.onProgress?.({ uploadedBytes: 0, totalBytes: blob.size });
+    await toSignedUrl("PUT", upload_url, blob, blob.type, options.signal);
+    options.onProgress?.({ uploadedBytes: blob.size, totalBytes: blob.size });
+    return file_url;
+  }
+
+  return { upload: (data, options = {}) => redactingErrors(secrets, upload(data, options)) };
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { type EndpointId, INPUT_LIMITS, type SubmitResponse } from "@kontext-sdk/schema";
 import { FAL_HEADERS, FAL_QUERY, joinUrl } from "@kontext-sdk/schema/protocol";
-import { KontextApiError, KontextValidationError } from "./errors.js";
+import { KontextApiError, KontextValidationError, redactingErrors, type SecretsOf } from "./errors.js";
 import type { Send } from "./http.js";
 import { type ImageUploader, prepareInput, utf8Length } from "./inputs.js";
 import type { QueueCalls } from "./queue.js";
@@ -100,8 +100,18 @@ export type Submit = <E extends EndpointId>(
   options?: SubmitOptions,
 ) => Promise<SubmitResult>;
 
-export function createSubmit(send: Send, queue: QueueCalls, base: string, bodyOptions: BodyOptions): Submit {
-  return async (endpoint, input, options = {}) => {
+/**
+ * `secrets` is the transport's key: a submit answer of the wrong shape becomes an error here, after the
+ * transport handed it back, so the submit redacts what it throws itself (see `redactingErrors`).
+ */
+export function createSubmit(
+  send: Send,
+  queue: QueueCalls,
+  base: string,
+  bodyOptions: BodyOptions,
+  secrets: SecretsOf = () => [],
+): Submit {
+  const submit: Submit = async (endpoint, input, options = {}) => {
     const headers = submitHeaders(options);
     const url = joinUrl(base, `/${endpoint}`) + submitQuery(options);
     const body = await prepareBody(endpoint, input, bodyOptions, options.signal);
@@ -139,4 +149,5 @@ export function createSubmit(send: Send, queue: QueueCalls, base: string, bodyOp
       },
     };
   };
+  return (endpoint, input, options) => redactingErrors(secrets, submit(endpoint, input, options));
 }
