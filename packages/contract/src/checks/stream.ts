@@ -28,15 +28,17 @@ class StreamJudge {
 
   onEvent(message: { data: string }): void {
     const path = `$[${this.events++}]`;
+    // Redacted before it is parsed or shortened, as `send` does for every other answer.
+    const data = this.context.redact(message.data);
     let event: unknown;
     try {
-      event = JSON.parse(message.data);
+      event = JSON.parse(data);
     } catch {
       this.recorder.violations.push({
         ...base(200),
         rule: "invalid-json",
         path,
-        message: `event is not JSON: ${truncate(message.data, 80)}`,
+        message: `event is not JSON: ${truncate(data, 80)}`,
       });
       return;
     }
@@ -54,8 +56,8 @@ class StreamJudge {
 }
 
 /** A non-stream answer (an error, a wrong content type): checked against the spec like any other. */
-async function judgeNonStream(recorder: Recorder, response: Response): Promise<void> {
-  const text = await response.text();
+async function judgeNonStream(context: RunContext, recorder: Recorder, response: Response): Promise<void> {
+  const text = context.redact(await response.text());
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;
@@ -95,7 +97,7 @@ export async function readStream(
     });
     const type = response.headers.get("content-type") ?? "";
     if (response.status !== 200 || !type.includes("text/event-stream") || !response.body) {
-      await judgeNonStream(recorder, response);
+      await judgeNonStream(context, recorder, response);
       return { last: previous };
     }
     judge = new StreamJudge(context, recorder, endpoint, requestId, response.headers, previous);

@@ -4,7 +4,7 @@
  * abort signal and `onCheck` are handled in exactly one place.
  */
 import { type EndpointId, QUEUE_BASE_URL, endpoints as registry } from "@kontext-sdk/schema";
-import { appPath, joinUrl, type RequestOperation, redact, requestPath } from "@kontext-sdk/schema/protocol";
+import { appPath, joinUrl, type RequestOperation, redactor, requestPath } from "@kontext-sdk/schema/protocol";
 import { KontextContractError } from "../errors.js";
 import type { QueueUrlContext } from "../protocol-rules.js";
 import type { Violation } from "../validate-response.js";
@@ -29,6 +29,12 @@ export interface RunContext {
   secret: string | undefined;
   /** The `Authorization` header value, when credentials were given. */
   authorization: string | undefined;
+  /**
+   * `text` with every form of the secret cut out; built once per run (a secret's forms take base64
+   * work). Applied where an answer arrives, before anything shortens it: a cut through a key would
+   * leave a piece no later redaction recognises.
+   */
+  redact: (text: string) => string;
   fetch: typeof fetch;
   signal: AbortSignal | undefined;
   timeoutMs: number;
@@ -59,6 +65,7 @@ export function createRunContext(options: ContractOptions): RunContext {
     probe: chosen[0] ?? ALL_ENDPOINTS[0]!,
     secret,
     authorization: secret ? `${options.authScheme ?? "Key"} ${secret}` : undefined,
+    redact: redactor([secret]),
     fetch: options.fetch ?? globalThis.fetch,
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? 180_000,
@@ -74,10 +81,13 @@ export function createRunContext(options: ContractOptions): RunContext {
   };
 }
 
-/** Records a finished check: keys redacted (even when a server echoed the Authorization header back). */
+/**
+ * Records a finished check: keys redacted (even when a server echoed the Authorization header back).
+ * Answers are redacted as they arrive already; this catches text from anywhere else (headers, errors).
+ */
 function finish(context: RunContext, check: Check): Check {
-  for (const violation of check.violations) violation.message = redact(violation.message, [context.secret]);
-  if (check.notes) check.notes = check.notes.map((note) => redact(note, [context.secret]));
+  for (const violation of check.violations) violation.message = context.redact(violation.message);
+  if (check.notes) check.notes = check.notes.map(context.redact);
   check.ok = check.violations.length === 0;
   context.checks.push(check);
   context.onCheck?.(check);

@@ -64,7 +64,8 @@ export async function send(
     recorder.violations.push({ operationId, rule: "network-error", path: "$", message: `${method} ${url}: ${errorText(error)}` });
     return { status: 0, headers: new Headers(), text: "", body: undefined, failed: true };
   }
-  const text = await response.text();
+  // Redacted before anything reads or shortens it; `[redacted]` keeps a JSON body JSON.
+  const text = context.redact(await response.text());
   const exchange: Exchange = { status: response.status, headers: response.headers, text, body: undefined, failed: false };
   if (text !== "") {
     try {
