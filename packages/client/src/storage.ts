@@ -69,6 +69,9 @@ interface Initiated {
   file_url: string;
 }
 
+// The most read of a signed URL's answer (an error page, a part's `{etag}`): a storage host must not make the client buffer much.
+const SIGNED_ANSWER_BYTES = 64 * 1024;
+
 /**
  * The storage calls. `send` is the client's transport (auth, proxy, retries, redaction) for the storage
  * host; `fetchFile` is a plain fetch for the signed upload URLs, which must never see the key. `secrets` is
@@ -117,8 +120,7 @@ export function createStorage(
         // An injected fetch may ignore its signal; racing it keeps an abort prompt anyway (as the transport does).
         const response = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
         if (response.ok) return response;
-        // An error page is read through a small cap: a storage host must not make the client buffer much.
-        const read = await readCapped(response.body, 64 * 1024).catch(() => undefined);
+        const read = await readCapped(response.body, SIGNED_ANSWER_BYTES).catch(() => undefined);
         const text = read?.ok ? new TextDecoder().decode(read.bytes) : "";
         const reason = describeErrorBody(text, 120) || response.statusText || "no details";
         failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${reason}`, {
@@ -144,7 +146,7 @@ export function createStorage(
     for (let offset = 0, partNumber = 1; offset < total; offset += MULTIPART_PART_BYTES, partNumber++) {
       const part = blob.slice(offset, Math.min(total, offset + MULTIPART_PART_BYTES));
       const response = await toSignedUrl("PUT", at(String(partNumber)), part, "application/octet-stream", options.signal);
-      const answer = (await response.json().catch(() => undefined)) as { etag?: unknown } | undefined;
+      const answer = await partAnswerOf(response);
       const etag = typeof answer?.etag === "string" ? answer.etag : response.headers.get("etag");
       if (!etag)
         throw new KontextApiError(`PUT upload part ${partNumber}: the answer has no etag`, { status: 200, body: answer });
@@ -167,6 +169,17 @@ export function createStorage(
   }
 
   return { upload: (data, options = {}) => redactingErrors(secrets, upload(data, options)) };
+}
+
+/** A part's answer (`{etag}`), read through the same small cap; unreadable or too large: nothing (the `etag` header then). */
+async function partAnswerOf(response: Response): Promise<{ etag?: unknown } | undefined> {
+  const read = await readCapped(response.body, SIGNED_ANSWER_BYTES).catch(() => undefined);
+  if (!read?.ok) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(read.bytes));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -147,3 +147,25 @@ describe("storage answers that echo the key", () => {
     expectClean(error);
   });
 });
+
+describe("a part's answer is read through a small cap", () => {
+  it("an answer over 64 KiB is not read: the etag header is used instead", async () => {
+    let completed: string | undefined;
+    const fake = fakeFetch((call) => {
+      const url = new URL(call.url);
+      if (url.origin === STORAGE) return json({ upload_url: `${CDN}/upload/big.bin?sig=s1`, file_url: `${CDN}/files/big.bin` });
+      if (url.pathname.endsWith("/complete")) {
+        completed = call.body;
+        return json({ ok: true });
+      }
+      return json({ etag: "from-the-body", padding: "x".repeat(128 * 1024) }, 200, { etag: "from-the-header" });
+    });
+    const url = await clientOf(fake.fetch).storage.upload(
+      new Blob([new Uint8Array(MULTIPART_THRESHOLD_BYTES + 1)], { type: "application/octet-stream" }),
+    );
+    expect(url).toBe(`${CDN}/files/big.bin`);
+    const parts = JSON.parse(completed ?? "{}").parts as { etag: string }[];
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((part) => part.etag === "from-the-header")).toBe(true);
+  });
+});
