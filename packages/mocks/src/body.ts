@@ -14,7 +14,7 @@ import {
 } from "@kontext-sdk/schema/protocol";
 
 /** The nesting depth the spec allows (INPUT_LIMITS.maxJsonDepth). */
-export const MAX_JSON_DEPTH = INPUT_LIMITS.maxJsonDepth;
+const MAX_JSON_DEPTH = INPUT_LIMITS.maxJsonDepth;
 /** The body size the spec allows, in bytes (INPUT_LIMITS.maxBodyBytes); the mock's default cap. */
 export const MAX_BODY_BYTES = INPUT_LIMITS.maxBodyBytes;
 

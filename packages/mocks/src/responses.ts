@@ -15,7 +15,7 @@ export const badRequest = (detail: string) => flatErrorResponse(400, detail, "ba
 export const internalError = () => flatErrorResponse(500, "Internal server error", "internal_error");
 
 /** fal's generic error types for the codes the fault layer produces by default. */
-export const DEFAULT_ERRORS: Record<number, { detail: string; errorType: string }> = {
+const DEFAULT_ERRORS: Record<number, { detail: string; errorType: string }> = {
   400: { detail: "Bad request", errorType: "bad_request" },
   429: { detail: "Too many requests", errorType: "rate_limited" },
   499: { detail: "Client cancelled the request", errorType: "client_cancelled" },

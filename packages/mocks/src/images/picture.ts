@@ -38,7 +38,7 @@ export function hashString(text: string, basis = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-export function renderPixels(width: number, height: number, seed: number): Uint8Array {
+function renderPixels(width: number, height: number, seed: number): Uint8Array {
   const rand = seededRandom(seed);
   const from = [rand() * 255, rand() * 255, rand() * 255];
   const to = [rand() * 255, rand() * 255, rand() * 255];
