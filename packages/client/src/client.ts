@@ -11,7 +11,7 @@ import type { FollowState } from "./follow.js";
 import { createTransport, type Send } from "./http.js";
 import { DEFAULT_UPLOAD_THRESHOLD } from "./inputs.js";
 import { createJob, type JobContext } from "./job.js";
-import { createQueueCalls } from "./queue.js";
+import { createQueueCalls, streamUrlOf } from "./queue.js";
 import { createRun, SYNC_HOST } from "./run.js";
 import { createStorage, type KontextStorage, STORAGE_HOST } from "./storage.js";
 import { type BodyOptions, createSubmit } from "./submit.js";
@@ -112,7 +112,7 @@ export function build(options: KontextClientOptions): [KontextLiteClient, Send] 
     status: (endpoint, requestId, callOptions) =>
       queue.status(queue.urls(endpoint, requestId).statusUrl, { ...callOptions, requestId }),
     async *streamStatus(endpoint, requestId, callOptions) {
-      yield* queue.stream(`${queue.urls(endpoint, requestId).statusUrl}/stream`, { ...callOptions, requestId });
+      yield* queue.stream(streamUrlOf(queue.urls(endpoint, requestId).statusUrl), { ...callOptions, requestId });
     },
     result: (endpoint, requestId, callOptions) =>
       queue.result(queue.urls(endpoint, requestId).responseUrl, { ...callOptions, requestId }),
