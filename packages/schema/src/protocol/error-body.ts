@@ -7,6 +7,7 @@
  * on every status (fal docs: model-apis/errors, request-errors).
  */
 import type { ValidationIssue } from "../validate.js";
+import { FAL_HEADERS } from "./headers.js";
 import type { JsonReadFailure } from "./json.js";
 import { truncate } from "./text.js";
 
@@ -123,7 +124,7 @@ export function describeErrorBody(body: unknown, max = 400): string {
 
 /** The error type of a body or its header, header first (fal sets both on infrastructure errors). */
 export function errorTypeOf(body: unknown, headers?: Headers): string | undefined {
-  const fromHeader = headers?.get("x-fal-error-type");
+  const fromHeader = headers?.get(FAL_HEADERS.errorType);
   if (fromHeader) return fromHeader;
   const fromBody = (body as { error_type?: unknown } | null)?.error_type;
   return typeof fromBody === "string" ? fromBody : undefined;
@@ -146,7 +147,7 @@ export function jsonResponse(status: number, body: unknown, headers: HeadersInit
  */
 export function flatErrorResponse(status: number, detail: string, errorType: string, headers: HeadersInit = {}): Response {
   const all = new Headers(headers);
-  all.set("x-fal-error-type", errorType);
+  all.set(FAL_HEADERS.errorType, errorType);
   return jsonResponse(status, flatErrorBody(detail, errorType), all);
 }
 
