@@ -54,15 +54,18 @@ export function useKontextRequest<E extends EndpointId>(
   const [cancelledId, setCancelledId] = useState<string>();
   const cancelled = id !== "" && cancelledId === id;
   const active = enabled && id !== "";
-  // One job handle per request: the status query follows it, cancel() cancels it. Made on first use, so
-  // rendering on the server creates nothing.
-  const jobRef = useRef<{ key: string; job: KontextJob<E> } | undefined>(undefined);
+  // One job handle per request and client: the status query follows it, cancel() cancels it. Made on
+  // first use, so rendering on the server creates nothing. A new client (the provider's changed, or the
+  // option) gets a new handle, so its credentials and fetch are the ones used from then on.
+  const jobRef = useRef<{ key: string; client: KontextLiteClient; job: KontextJob<E> } | undefined>(undefined);
   const jobFor = useCallback(() => {
     const key = `${endpoint}\u0000${id}`;
-    if (jobRef.current?.key !== key || jobRef.current.job.endpoint !== endpoint) {
-      jobRef.current = { key, job: client.job(endpoint, id) };
+    let cached = jobRef.current;
+    if (cached?.key !== key || cached.client !== client || cached.job.endpoint !== endpoint) {
+      cached = { key, client, job: client.job(endpoint, id) };
+      jobRef.current = cached;
     }
-    return jobRef.current.job;
+    return cached.job;
   }, [client, endpoint, id]);
 
   const resultOptions = kontextQueryOptions(client, endpoint, id);

@@ -1,4 +1,4 @@
-import { KontextApiError } from "@kontext-sdk/client";
+import { createKontextClient, KontextApiError } from "@kontext-sdk/client";
 import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
@@ -124,5 +124,41 @@ describe("useKontextRequest", () => {
     expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);
     expect(result.current.status).toBe("cancelled");
     expect(result.current.error).toBeNull();
+  });
+
+  it("follows and cancels through the new client once the client changes", async () => {
+    const { client, wrapper, calls, mock } = setup();
+    const { requestId } = await client.submit(T2I, input);
+    const paths: { first: string[]; second: string[] } = { first: [], second: [] };
+    const counted =
+      (into: string[]): typeof fetch =>
+      (request, init) => {
+        into.push(
+          `${init?.method ?? (request instanceof Request ? request.method : "GET")} ${String(request instanceof Request ? request.url : request)}`,
+        );
+        return mock.fetch(request, init);
+      };
+    const clientOptions = { credentials: "test-key", dangerouslyAllowBrowser: true, retry: false } as const;
+    const first = createKontextClient({ ...clientOptions, fetch: counted(paths.first) });
+    const second = createKontextClient({ ...clientOptions, fetch: counted(paths.second) });
+    const { result, rerender } = renderHook(
+      ({ current }) => useKontextRequest(T2I, requestId, { client: current, mode: "poll", pollInterval: 5 }),
+      { wrapper, initialProps: { current: first } },
+    );
+    await waitFor(() => expect(result.current.status).toBe("IN_QUEUE"));
+    expect(paths.first.some((p) => p.includes(`/requests/${requestId}/status`))).toBe(true);
+
+    rerender({ current: second });
+    // A fresh fetch of the status (what a remount or an invalidation does) goes through the new client.
+    act(() => {
+      void result.current.statusQuery.refetch();
+    });
+    await waitFor(() => expect(paths.second.some((p) => p.includes(`/requests/${requestId}/status`))).toBe(true));
+    await act(async () => {
+      await result.current.cancel();
+    });
+    expect(paths.second.filter((p) => p.startsWith("PUT") && p.endsWith(`/requests/${requestId}/cancel`))).toHaveLength(1);
+    expect(paths.first.filter((p) => p.startsWith("PUT"))).toHaveLength(0);
+    expect(calls("PUT", `/requests/${requestId}/cancel`)).toHaveLength(1);
   });
 });
