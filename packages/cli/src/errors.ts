@@ -1,7 +1,8 @@
 /**
  * Exit codes and the one-line descriptions of failures. Every message a person sees goes through
- * `describeError` and then the core's `redact` (in the output streams, see io.ts), so a credential
- * can never reach a terminal or a CI log even if some layer below put it into an error.
+ * `describeError`, which redacts before it cuts the line, and then the core's `redact` again (in the
+ * output streams, see io.ts), so a credential can never reach a terminal or a CI log even if some
+ * layer below put it into an error.
  */
 import { describeErrorBody, escapeControl, KontextError, truncate } from "@kontext-sdk/schema/protocol";
 
@@ -54,6 +55,11 @@ interface ApiErrorLike {
 export interface ErrorContext {
   /** `host:port` of the server the commands talk to (the queue host, the mock, a gateway). */
   host?: string;
+  /**
+   * Blanks the known secrets. Applied before the line is cut: a key straddling the cut would leave a
+   * fragment that the redacting output stream could no longer recognise.
+   */
+  redact?: ((text: string) => string) | undefined;
 }
 
 /**
@@ -62,7 +68,7 @@ export interface ErrorContext {
  * recognised by their shape so this module stays independent of its class identities.
  */
 export function describeError(error: unknown, context: ErrorContext = {}): string {
-  if (typeof error !== "object" || error === null) return escapeControl(truncate(String(error), MAX_LINE));
+  if (typeof error !== "object" || error === null) return oneLine(String(error), context);
   const e = error as ApiErrorLike;
   const parts: string[] = [];
   if (e.name === "KontextTimeoutError") {
@@ -71,14 +77,14 @@ export function describeError(error: unknown, context: ErrorContext = {}): strin
     parts.push(networkLine(e, context));
   } else if (e.name === "KontextValidationError") {
     // fal's own words per field; the status says whether fal (422) or the client (none) refused it.
-    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message;
+    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : bodyText(e.body, context) || e.message;
     parts.push(`${e.status ? `the API rejected the input (HTTP ${e.status})` : "invalid input"}: ${detail ?? ""}`);
   } else if (e.name === "KontextRequestNotFoundError") {
     // The client's message names the request and fal's retention rule (an old result expires); the
     // call it was (`GET /…/status: `) adds nothing for a person.
     parts.push((e.message ?? "").replace(/^\S+ \S+: /, ""));
   } else if (typeof e.status === "number") {
-    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : describeErrorBody(e.body) || e.message || "";
+    const detail = e.issues?.length ? e.issues.map((i) => i.message).join("; ") : bodyText(e.body, context) || e.message || "";
     parts.push(`API error: HTTP ${e.status}${e.errorType ? ` ${e.errorType}` : ""}${detail ? ` - ${detail}` : ""}`);
   } else {
     parts.push(e.message || e.name || "unknown error");
@@ -86,8 +92,29 @@ export function describeError(error: unknown, context: ErrorContext = {}): strin
   if (e.requestId && e.name !== "KontextTimeoutError" && e.name !== "KontextRequestNotFoundError") {
     parts.push(`(request ${e.requestId})`);
   }
-  // Servers choose much of this text: no terminal escape of theirs reaches the screen.
-  return escapeControl(truncate(parts.join(" "), MAX_LINE));
+  return oneLine(parts.join(" "), context);
+}
+
+/**
+ * Redacted, then cut, then escaped: servers choose much of this text, so no key they echo survives in
+ * part and no terminal escape of theirs reaches the screen.
+ */
+function oneLine(text: string, context: ErrorContext): string {
+  const redacted = context.redact ? context.redact(text) : text;
+  return escapeControl(truncate(redacted, MAX_LINE));
+}
+
+/** The server's words from an error body, redacted before `describeErrorBody` cuts them to length. */
+function bodyText(body: unknown, context: ErrorContext): string {
+  return describeErrorBody(context.redact ? redactStrings(body, context.redact, 0) : body);
+}
+
+/** A copy of a JSON-like value with `redact` applied to every string in it. */
+function redactStrings(value: unknown, redact: (text: string) => string, depth: number): unknown {
+  if (typeof value === "string") return redact(value);
+  if (depth > 16 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact, depth + 1)]));
 }
 
 /** Long enough for a few field errors, short enough to stay one line in a CI log. */

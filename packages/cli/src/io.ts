@@ -23,6 +23,12 @@ export interface CliIO {
   now(): number;
   /** Used to download generated images (never sent the key). */
   fetch: typeof fetch;
+  /**
+   * Blanks every known secret in a text. The output streams do this on every write too, but a line
+   * cut to length must be redacted before the cut: a key straddling it would leave a fragment the
+   * stream no longer recognises. Set by `main`; absent, text is left as it is.
+   */
+  redact?: (text: string) => string;
 }
 
 /** The real process: its streams, environment, working directory and SIGINT. */

@@ -30,6 +30,8 @@ export interface SaveOptions {
   format?: string;
   fetch: typeof fetch;
   signal?: AbortSignal;
+  /** Blanks the known secrets in server-chosen text put into an error (`CliIO.redact`). */
+  redact?: ((text: string) => string) | undefined;
 }
 
 /**
@@ -99,7 +101,9 @@ async function imageBytes(
   try {
     url = new URL(image.url);
   } catch {
-    throw new OutputError(`image ${index} has an invalid URL: ${escapeControl(truncate(image.url, 120))}`);
+    // Redacted before the cut, like every server-chosen text put in a line (see errors.ts).
+    const shown = options.redact ? options.redact(image.url) : image.url;
+    throw new OutputError(`image ${index} has an invalid URL: ${escapeControl(truncate(shown, 120))}`);
   }
   // A server-chosen URL is followed only over http(s): no file:, no other scheme.
   if (url.protocol !== "http:" && url.protocol !== "https:") {

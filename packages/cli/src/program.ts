@@ -11,7 +11,7 @@ import {
   SAFETY_TOLERANCES,
   type ValidationIssue,
 } from "@kontext-sdk/schema";
-import { redact } from "@kontext-sdk/schema/protocol";
+import { redactor } from "@kontext-sdk/schema/protocol";
 import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
 import { registerBatchCommand } from "./commands/batch.js";
@@ -36,15 +36,20 @@ export { version };
 export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> = {}): Promise<number> {
   const base = resolveIO(ioOverrides);
   // The --key value is known before parsing, so even commander's own messages cannot show it.
-  const secrets = [...secretsIn({}, base.env), ...keyArguments(argv)];
-  const blank = (text: string) => redact(text, secrets);
-  const io: CliIO = { ...base, stdout: redactingStream(base.stdout, blank), stderr: redactingStream(base.stderr, blank) };
+  const secrets = secretKeeper([...secretsIn({}, base.env), ...keyArguments(argv)]);
+  const blank = secrets.redact;
+  const io: CliIO = {
+    ...base,
+    stdout: redactingStream(base.stdout, blank),
+    stderr: redactingStream(base.stderr, blank),
+    redact: blank,
+  };
 
   const state = { exitCode: EXIT.ok as number, command: "", host: undefined as string | undefined };
   const program = buildProgram(io, async (command, run) => {
     state.command = command.name();
     const globals = command.optsWithGlobals() as GlobalFlags;
-    if (globals.key) secrets.push(globals.key);
+    if (globals.key) secrets.add(globals.key);
     state.exitCode = await run({ io, globals, argv, connected: (host) => (state.host = host) });
   });
 
@@ -64,15 +69,33 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     // fal refused the input (a 422, usually from the result call after the job ran): still the
     // input's fault, so the same exit code as a bad flag, with fal's own words.
     if (isInputError(error)) {
-      io.stderr.write(`error: ${blank(describeError(error, { host: state.host }))}\n`);
+      io.stderr.write(`error: ${describeError(error, { host: state.host, redact: blank })}\n`);
       return EXIT.usage;
     }
     // 401/403: the most likely fix is the key or the scheme, so the one line says where to look.
     const status = (error as { status?: unknown } | null)?.status;
     const hint = status === 401 || status === 403 ? " (check FAL_KEY or --key, and --auth-scheme for gateways)" : "";
-    io.stderr.write(`error: ${blank(describeError(error, { host: state.host }))}${hint}\n`);
+    io.stderr.write(`error: ${describeError(error, { host: state.host, redact: blank })}${hint}\n`);
     return EXIT.failure;
   }
+}
+
+/**
+ * The secrets to blank, with the core's redactor built once for them: every output write redacts, and
+ * working out every form of every secret on each write would be wasted. Rebuilt only when a secret not
+ * seen before is added (the same key often arrives as both FAL_KEY and the resolved key).
+ */
+function secretKeeper(initial: readonly string[]): { add(secret: string): void; redact(text: string): string } {
+  const known = new Set(initial.filter(Boolean));
+  let blank = redactor([...known]);
+  return {
+    add(secret) {
+      if (!secret || known.has(secret)) return;
+      known.add(secret);
+      blank = redactor([...known]);
+    },
+    redact: (text) => blank(text),
+  };
 }
 
 function keyArguments(argv: readonly string[]): string[] {

@@ -37,6 +37,7 @@ const STATE_WORDS: Record<QueueStatus["status"], string> = {
 
 export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "submitting"): Progress {
   const started = io.now();
+  const oneLine = logLine(io.redact);
   const state = { label: initialPhase, position: undefined as number | undefined, log: "" };
   const seenLogs = new Set<string>();
   const elapsed = () => `${((io.now() - started) / 1000).toFixed(1)}s`;
@@ -129,5 +130,11 @@ export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "su
   };
 }
 
-/** A server's log line on one status line: flattened, cut, and with no terminal escapes left in it. */
-const oneLine = (text: string) => escapeControl(truncate(text, 80));
+/**
+ * A server's log line on one status line: redacted, flattened, cut, and with no terminal escapes left
+ * in it. Redacted first: a key the server echoes and the cut straddles would otherwise leave a fragment
+ * the redacting stream cannot recognise.
+ */
+function logLine(redact: ((text: string) => string) | undefined): (text: string) => string {
+  return (text) => escapeControl(truncate(redact ? redact(text) : text, 80));
+}

@@ -212,6 +212,7 @@ async function save(ctx: CommandContext, args: SaveArgs): Promise<number> {
     requestId: args.requestId,
     outDir: args.outDir,
     fetch: io.fetch,
+    redact: io.redact,
     signal: args.signal,
     ...(typeof args.input.output_format === "string" ? { format: args.input.output_format } : {}),
   });

@@ -100,7 +100,7 @@ export function watchJob<E extends EndpointId>(job: KontextJob<E>, options: Watc
       clearTimeout(timer);
       const outcome = cancelling ? await Promise.race([cancelling, abandoned.catch(() => "gave-up" as const)]) : undefined;
       unlisten();
-      const line = describeStop(stopped, outcome, requestId ?? knownId, options.cancelCommand);
+      const line = describeStop(stopped, outcome, requestId ?? knownId, options.cancelCommand, io.redact);
       io.stderr.write(`${line}\n`);
       return stopped?.kind === "timeout" ? EXIT.failure : EXIT.interrupted;
     },
@@ -117,6 +117,7 @@ function describeStop(
   outcome: "cancelled" | "gave-up" | { failed: unknown } | undefined,
   requestId: string | undefined,
   cancelCommand: (requestId: string) => string,
+  redact: CliIO["redact"],
 ): string {
   const job = requestId ? `request ${requestId}` : "the job";
   const head = stopped?.kind === "timeout" ? `error: timed out after ${stopped.ms / 1000} s` : "Interrupted";
@@ -129,5 +130,5 @@ function describeStop(
       : `${head} before the submit was answered; if it reached the server, the job may still run.`;
   }
   const retry = requestId ? ` Try: ${cancelCommand(requestId)}` : "";
-  return `${head}; could not cancel ${job} (${describeError(outcome.failed)}); it may still run.${retry}`;
+  return `${head}; could not cancel ${job} (${describeError(outcome.failed, { redact })}); it may still run.${retry}`;
 }

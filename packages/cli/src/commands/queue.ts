@@ -95,7 +95,13 @@ export async function resultCommand(
     progress.phase("downloading");
     const result = await job.result();
     const output = result.data as KontextOutput;
-    const images = await saveImages(output.images, { requestId, outDir, fetch: io.fetch, signal: controller.signal });
+    const images = await saveImages(output.images, {
+      requestId,
+      outDir,
+      fetch: io.fetch,
+      redact: io.redact,
+      signal: controller.signal,
+    });
     progress.stop(`saved ${images.length} image${images.length === 1 ? "" : "s"}`);
     if (flags.json) printJson(io.stdout, resultDocument({ requestId, endpoint, output, images }));
     else printResult(io.stdout, images, output, io.cwd);
