@@ -232,6 +232,38 @@ describe("runContract hygiene", () => {
     expect([...seen]).toEqual(["Bearer tok"]);
   });
 
+  it("reports not-completed when the status stream stays open past timeoutMs", async () => {
+    const fake = createFakeFal();
+    // A keep-alive and then nothing, on a stream that never ends; like a real fetch's, the body errors
+    // when the request's signal aborts.
+    const stalled = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (!String(input).includes("/status/stream")) return fake.fetch(input, init);
+      const signal = init?.signal;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(": keep-alive\n\n"));
+          signal?.addEventListener("abort", () => controller.error(signal.reason), { once: true });
+        },
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+    }) as typeof fetch;
+    const report = await runContract({
+      baseUrl: BASE,
+      fetch: stalled,
+      endpoints: ["fal-ai/flux-pro/kontext"],
+      pollIntervalMs: 0,
+      timeoutMs: 300,
+      skip: ["cancel", "invalid input", "unknown request id"],
+    });
+    expect(report.checks.find((c) => c.name === "status stream")?.violations).toEqual([
+      expect.objectContaining({
+        rule: "not-completed",
+        operationId: "streamStatus",
+        message: "no COMPLETED event within 300 ms",
+      }),
+    ]);
+  });
+
   it("rejects with the abort reason when the signal fires", async () => {
     const controller = new AbortController();
     const reason = new Error("stop");

@@ -4,10 +4,9 @@
  */
 import type { EndpointId } from "@kontext-sdk/schema";
 import { createSseParser, isFinished, truncate } from "@kontext-sdk/schema/protocol";
-import { KontextContractError } from "../errors.js";
 import { checkProgress, checkQueueUrls } from "../protocol-rules.js";
 import { errorText, queueUrl, type Recorder, type RunContext, urlContext } from "../run/context.js";
-import { requestHeaders } from "../run/http.js";
+import { requestHeaders, withTimeout } from "../run/http.js";
 import { validateResponse } from "../validate-response.js";
 
 const base = (status: number) => ({ operationId: "streamStatus" as const, status });
@@ -81,19 +80,14 @@ export async function readStream(
   requestId: string,
   previous?: string,
 ): Promise<{ last: string | undefined }> {
-  const controller = new AbortController();
-  const stop = () => controller.abort(context.signal?.reason);
-  context.signal?.addEventListener("abort", stop, { once: true });
-  const timer = setTimeout(
-    () => controller.abort(new KontextContractError(`no COMPLETED event within ${context.timeoutMs} ms`)),
-    context.timeoutMs,
-  );
+  // The whole read, not one call, is bounded by `timeoutMs`: a stream may rightly stay open that long.
+  const signal = withTimeout(context.signal, context.timeoutMs);
   const url = queueUrl(context, endpoint, requestId, "stream", "?logs=1");
   let judge: StreamJudge | undefined;
   try {
     const response = await context.fetch(url, {
       headers: requestHeaders(context, "text/event-stream"),
-      signal: controller.signal,
+      signal,
     });
     const type = response.headers.get("content-type") ?? "";
     if (response.status !== 200 || !type.includes("text/event-stream") || !response.body) {
@@ -126,7 +120,8 @@ export async function readStream(
     return { last: judge.last };
   } catch (error) {
     if (context.signal?.aborted) throw context.signal.reason;
-    const timedOut = controller.signal.aborted;
+    // The run's own abort was rethrown above, so an aborted signal here means the timeout fired.
+    const timedOut = signal.aborted;
     recorder.violations.push({
       operationId: "streamStatus",
       rule: timedOut ? "not-completed" : "network-error",
@@ -134,8 +129,5 @@ export async function readStream(
       message: timedOut ? `no COMPLETED event within ${context.timeoutMs} ms` : errorText(error),
     });
     return { last: judge?.last ?? previous };
-  } finally {
-    clearTimeout(timer);
-    context.signal?.removeEventListener("abort", stop);
   }
 }
