@@ -4,8 +4,9 @@
  * they complete a job. Deliveries can be late or lost (fal retries for about two hours), so a sweep
  * follows any job whose delivery has not come after `lateAfterMs`, by request id, never submitting again.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { type EndpointId, KontextApiError, type KontextResult, type OutputOf } from "@kontext-sdk/client";
+import { toNodeHandler } from "@kontext-sdk/client/proxy";
 import { type ReceivedWebhook, receiveWebhook, type VerifyWebhookOptions, type WebhookInput } from "@kontext-sdk/client/webhooks";
 import type { JobEngine } from "./engine.js";
 
@@ -152,26 +153,27 @@ function refusalStatus(reason: WebhookRejectionReason): number {
 
 type WebhookRejectionReason = Extract<ReceivedWebhook, { ok: false }>["reason"];
 
-/** A `node:http` listener that hands each POST's raw body and headers to the inbox. */
+/**
+ * A `node:http` listener that hands each POST to the inbox as a web `Request` whose body streams from
+ * the socket: the signature headers are checked before any of the body is read, so an unsigned POST
+ * is answered without reading it, and a signed one is read through the `maxBodyBytes` cap rather than
+ * collected whole first.
+ */
 export async function listenForWebhooks(
   inbox: WebhookInbox,
   options: { port?: number; host?: string; path?: string } = {},
 ): Promise<WebhookListener> {
   const path = options.path ?? "/webhook";
+  const deliver = toNodeHandler(async (request) => {
+    const status = await inbox.deliver(request).catch(() => 500);
+    return new Response(null, { status });
+  });
   const server: Server = createServer((request, response) => {
     if (request.method !== "POST" || request.url?.split("?")[0] !== path) {
       response.writeHead(404).end();
       return;
     }
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = new Uint8Array(Buffer.concat(chunks));
-      inbox.deliver({ headers: plainHeaders(request.headers), body }).then(
-        (status) => response.writeHead(status).end(),
-        () => response.writeHead(500).end(),
-      );
-    });
+    void deliver(request, response);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -188,12 +190,4 @@ export async function listenForWebhooks(
         server.close(() => resolve());
       }),
   };
-}
-
-function plainHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const plain: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) plain[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return plain;
 }
