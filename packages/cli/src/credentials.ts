@@ -35,7 +35,7 @@ export interface Connection {
 }
 
 /** A placeholder the embedded mock accepts; it never leaves the machine. */
-const EMBEDDED_KEY = "kontext-embedded-mock";
+export const EMBEDDED_KEY = "kontext-embedded-mock";
 
 /** The key from the flag or the environment (fal's own variable names). */
 export function resolveKey(flags: GlobalFlags, env: CliIO["env"]): string | undefined {
@@ -104,6 +104,8 @@ export interface ConnectOptions {
   purpose?: "images" | "lookup";
   /** Told the `host:port` requests go to, so a network error can name it. */
   connected?: (host: string) => void;
+  /** The fetch the client makes its calls with (a batch counts them through a meter). */
+  fetch?: typeof fetch;
 }
 
 /** The queue host fal's own clients use when nothing else is said. */
@@ -126,6 +128,7 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
       ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
       ...(target.syncBaseUrl ? { syncBaseUrl: target.syncBaseUrl } : {}),
       ...(target.storageBaseUrl ? { storageBaseUrl: target.storageBaseUrl } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     options.connected?.(hostAndPort(target.baseUrl ?? FAL_QUEUE_URL));
     const canUpload = !target.baseUrl || Boolean(target.storageBaseUrl);
@@ -144,6 +147,7 @@ export async function connect(flags: GlobalFlags, io: CliIO, options: ConnectOpt
     syncBaseUrl: `${server.url}/sync`,
     // The mock runs fal's upload flow on its own origin.
     storageBaseUrl: server.url,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return { client, embedded: true, canUpload: true, baseUrl: server.url, close: () => server.close() };
 }

@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
 
   const state = { exitCode: EXIT.ok as number, command: "", host: undefined as string | undefined };
   const program = buildProgram(io, async (command, run) => {
-    state.command = command.name();
+    state.command = commandPath(command);
     const globals = command.optsWithGlobals() as GlobalFlags;
     if (globals.key) secrets.add(globals.key);
     state.exitCode = await run({ io, globals, argv, connected: (host) => (state.host = host) });
@@ -96,6 +96,16 @@ function secretKeeper(initial: readonly string[]): { add(secret: string): void; 
     },
     redact: (text) => blank(text),
   };
+}
+
+/**
+ * The words between `kontext` and the flags that name a command (`batch worker`, not just `worker`),
+ * so the usage hint points at a help page that exists.
+ */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current?.parent; current = current.parent) names.unshift(current.name());
+  return names.join(" ");
 }
 
 function keyArguments(argv: readonly string[]): string[] {

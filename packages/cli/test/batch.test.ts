@@ -5,10 +5,11 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run, start, tempDir } from "./helpers.js";
+import { type Child, run, start, tempDir } from "./helpers.js";
 
 const ENDPOINT = "fal-ai/flux-pro/kontext/text-to-image";
 
@@ -126,6 +127,70 @@ describe("kontext batch", () => {
     expect(summary.webhooks).toEqual({ delivered: 4, refused: 0, swept: 0 });
     expect(summary.requests.perJob).toBe(1);
   });
+});
+
+/** The child's exit, or a kill and a failure if it is still running after `ms` (a hang). */
+async function exitWithin(child: Child, ms: number) {
+  const timer = setTimeout(() => child.process.kill("SIGKILL"), ms);
+  try {
+    const result = await child.exit;
+    expect(result.signal, `still running after ${ms} ms:\n${result.stderr}`).toBeNull();
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("kontext batch: flags are checked before anything starts", () => {
+  it("worker with a bad --concurrency and no key exits 2 at once, naming its own help page", async () => {
+    const child = start(["batch", "worker", "--redis", "redis://127.0.0.1:1", "--concurrency", "0"], { cwd: dir.path });
+    const r = await exitWithin(child, 10_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("error: --concurrency must be a whole number of at least 1 (got 0)");
+    expect(r.stderr).toContain('see "kontext batch worker --help"');
+    // The embedded mock (which kept the process alive) was never started.
+    expect(r.stderr).not.toMatch(/No FAL_KEY set/);
+  });
+
+  it("run with a bad flag exits 2 without starting the embedded mock", async () => {
+    await writeJobs();
+    for (const flags of [
+      ["--concurrency", "0"],
+      ["--mode", "push"],
+      ["--webhook-listen", "here"],
+    ]) {
+      const r = await exitWithin(start(["batch", "run", "jobs.jsonl", "--out", "out", ...flags], { cwd: dir.path }), 10_000);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('see "kontext batch run --help"');
+      expect(r.stderr).not.toMatch(/No FAL_KEY set/);
+      expect(existsSync(join(dir.path, "out"))).toBe(false);
+    }
+  });
+
+  it("with --base-url and no key, sends the gateway no key (not the embedded mock's placeholder)", async () => {
+    await writeJobs();
+    const authorizations: (string | undefined)[] = [];
+    const gateway = createHttpServer((req, res) => {
+      authorizations.push(req.headers.authorization);
+      req.resume();
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ detail: "no key" }));
+    });
+    await new Promise<void>((ok) => gateway.listen(0, "127.0.0.1", ok));
+    try {
+      const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const r = await exitWithin(
+        start(["batch", "run", "jobs.jsonl", "--out", "out", "--base-url", url, "--json"], { cwd: dir.path }),
+        60_000,
+      );
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(authorizations.length, r.stderr).toBeGreaterThan(0);
+      expect(authorizations.filter(Boolean)).toEqual([]);
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((ok) => gateway.close(ok));
+    }
+  }, 90_000);
 });
 
 /** Debian's redis-server on a free loopback port (.ci/run installs it); stopped by the returned function. */

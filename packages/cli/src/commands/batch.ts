@@ -14,14 +14,14 @@ import {
   createProgressPrinter,
   createRequestMeter,
   DEFAULT_CONCURRENCY,
+  type RequestMeter,
   resumeBatch,
   runBatch,
   type WebhookModeOptions,
 } from "@kontext-sdk/batch";
-import { createKontextClient } from "@kontext-sdk/client";
 import { type EndpointId, isEndpointId } from "@kontext-sdk/schema";
 import type { Command } from "commander";
-import { type Connection, connect, resolveTarget } from "../credentials.js";
+import { type Connection, type ConnectOptions, connect } from "../credentials.js";
 import { EXIT, UsageError } from "../errors.js";
 import { progressMode } from "../progress.js";
 import { type CommandContext, shellWords } from "./context.js";
@@ -165,43 +165,49 @@ export async function batchStatusCommand(ctx: CommandContext, dir: string, flags
 
 export async function batchWorkerCommand(ctx: CommandContext, flags: BatchFlags): Promise<number> {
   const { io } = ctx;
-  const { startBatchWorker } = await import("@kontext-sdk/batch/redis");
-  const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
-  const { client, meter } = meteredClient(ctx, connection);
+  // Every flag is checked before connect(): the embedded mock it starts would keep the process alive
+  // after a usage error.
   const concurrency = wholeNumber(flags.concurrency, "--concurrency", DEFAULT_CONCURRENCY);
-  let done = 0;
-  let failed = 0;
-  const worker = await startBatchWorker({
-    redis: flags.redis!,
-    ...(flags.queue ? { queue: flags.queue } : {}),
-    client,
-    meter,
-    out: resolve(io.cwd, flags.out ?? DEFAULT_BATCH_DIR),
-    concurrency,
-    ...(flags.resubmitUncertain ? { resubmitUncertain: true } : {}),
-    fetch: io.fetch,
-    onJob: (event) => {
-      if (event.status === "completed") done++;
-      else failed++;
-      const note = event.error
-        ? ` (${event.error.reason}: ${event.error.message})`
-        : event.followed
-          ? " (taken over by request id)"
-          : "";
-      io.stderr.write(`${event.id} ${event.status}${note}\n`);
-    },
-  });
-  io.stderr.write(`Worker on ${flags.queue ?? "kontext-batch"}, ${concurrency} at once; Ctrl-C to stop\n`);
-  await new Promise<void>((resolveStop) => {
-    const stop = io.onInterrupt(() => {
-      stop();
-      resolveStop();
+  const out = resolve(io.cwd, flags.out ?? DEFAULT_BATCH_DIR);
+  const { startBatchWorker } = await import("@kontext-sdk/batch/redis");
+  const meter = createRequestMeter();
+  const connection = await connect(ctx.globals, io, batchConnectOptions(ctx, meter));
+  try {
+    let done = 0;
+    let failed = 0;
+    const worker = await startBatchWorker({
+      redis: flags.redis!,
+      ...(flags.queue ? { queue: flags.queue } : {}),
+      client: connection.client,
+      meter,
+      out,
+      concurrency,
+      ...(flags.resubmitUncertain ? { resubmitUncertain: true } : {}),
+      fetch: io.fetch,
+      onJob: (event) => {
+        if (event.status === "completed") done++;
+        else failed++;
+        const note = event.error
+          ? ` (${event.error.reason}: ${event.error.message})`
+          : event.followed
+            ? " (taken over by request id)"
+            : "";
+        io.stderr.write(`${event.id} ${event.status}${note}\n`);
+      },
     });
-  });
-  await worker.close();
-  await connection.close();
-  io.stderr.write(`Worker stopped: ${done} completed, ${failed} failed\n`);
-  return EXIT.ok;
+    io.stderr.write(`Worker on ${flags.queue ?? "kontext-batch"}, ${concurrency} at once; Ctrl-C to stop\n`);
+    await new Promise<void>((resolveStop) => {
+      const stop = io.onInterrupt(() => {
+        stop();
+        resolveStop();
+      });
+    });
+    await worker.close();
+    io.stderr.write(`Worker stopped: ${done} completed, ${failed} failed\n`);
+    return EXIT.ok;
+  } finally {
+    await connection.close();
+  }
 }
 
 /** `run --redis`: check and enqueue, then wait for the workers and write results.jsonl. */
@@ -243,21 +249,16 @@ async function enqueueOnRedis(ctx: CommandContext, jobs: string, out: string, fl
 }
 
 /**
- * The client a batch runs on: the same target as every command (key, gateway, or the embedded mock,
- * which `connect` starts and announces), with a counting fetch so the summary can say what each job cost.
+ * How a batch connects: the same target as every command (key, gateway, or the embedded mock, which
+ * `connect` starts and announces), with the client's calls going through the meter so the summary can
+ * say what each job cost.
  */
-function meteredClient(ctx: CommandContext, connection: Connection) {
-  const target = resolveTarget(ctx.globals, ctx.io.env);
-  const meter = createRequestMeter();
-  const baseUrl = connection.embedded ? connection.baseUrl : target.baseUrl;
-  const client = createKontextClient({
-    // The embedded mock accepts any key; a real one is read from the flags or the environment.
-    credentials: () => target.key ?? "kontext-embedded-mock",
-    authScheme: target.authScheme,
-    ...(baseUrl ? { baseUrl } : {}),
+function batchConnectOptions(ctx: CommandContext, meter: RequestMeter): ConnectOptions {
+  return {
+    example: shellWords(ctx.argv),
     fetch: meter.fetch,
-  });
-  return { client, meter };
+    ...(ctx.connected ? { connected: ctx.connected } : {}),
+  };
 }
 
 async function withBatchClient(
@@ -267,35 +268,43 @@ async function withBatchClient(
 ): Promise<number> {
   const { io } = ctx;
   const json = Boolean(flags.json);
-  const connection = await connect(ctx.globals, io, { example: shellWords(ctx.argv) });
-  const { client, meter } = meteredClient(ctx, connection);
-  const mode = progressMode(io, json);
-  const printer = createProgressPrinter(io.stderr, { mode: mode === "live" ? "tty" : mode === "plain" ? "plain" : "none" });
-  const controller = new AbortController();
-  const stop = io.onInterrupt(() => {
-    if (!controller.signal.aborted) io.stderr.write("\nInterrupted: stopping; jobs in flight stay in the journal for resume\n");
-    controller.abort();
-  });
+  // Every flag is checked before connect(): the embedded mock it starts would keep the process alive
+  // after a usage error, and a bad flag must not cost a connection.
+  const concurrency = wholeNumber(flags.concurrency, "--concurrency", DEFAULT_CONCURRENCY);
+  const follow = followFlags(flags);
+  const webhook = webhookFlags(flags);
+  const meter = createRequestMeter();
+  const connection = await connect(ctx.globals, io, batchConnectOptions(ctx, meter));
   try {
-    const summary = await start({
-      client,
-      meter,
-      fetch: io.fetch,
-      concurrency: wholeNumber(flags.concurrency, "--concurrency", DEFAULT_CONCURRENCY),
-      ...followFlags(flags),
-      ...(flags.resubmitUncertain ? { resubmitUncertain: true } : {}),
-      ...webhookFlags(flags, connection),
-      signal: controller.signal,
-      onProgress: (p: BatchProgress) => printer.update(p),
+    const mode = progressMode(io, json);
+    const printer = createProgressPrinter(io.stderr, { mode: mode === "live" ? "tty" : mode === "plain" ? "plain" : "none" });
+    const controller = new AbortController();
+    const stop = io.onInterrupt(() => {
+      if (!controller.signal.aborted) io.stderr.write("\nInterrupted: stopping; jobs in flight stay in the journal for resume\n");
+      controller.abort();
     });
-    if (json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else {
-      printer.finish(summary);
-      if (summary.stopped) io.stderr.write(`Resume with: kontext batch resume ${shellWords([summary.out])}\n`);
+    try {
+      const summary = await start({
+        client: connection.client,
+        meter,
+        fetch: io.fetch,
+        concurrency,
+        ...follow,
+        ...(flags.resubmitUncertain ? { resubmitUncertain: true } : {}),
+        ...(webhook ? { webhook: withJwks(webhook, flags, connection) } : {}),
+        signal: controller.signal,
+        onProgress: (p: BatchProgress) => printer.update(p),
+      });
+      if (json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        printer.finish(summary);
+        if (summary.stopped) io.stderr.write(`Resume with: kontext batch resume ${shellWords([summary.out])}\n`);
+      }
+      return summary.stopped ? EXIT.interrupted : summary.failed > 0 ? EXIT.failure : EXIT.ok;
+    } finally {
+      stop();
     }
-    return summary.stopped ? EXIT.interrupted : summary.failed > 0 ? EXIT.failure : EXIT.ok;
   } finally {
-    stop();
     await connection.close();
   }
 }
@@ -312,9 +321,12 @@ function followFlags(flags: BatchFlags): Pick<BatchRunOptions, "mode" | "pollInt
   };
 }
 
-/** `--webhook-url` / `--webhook-listen`: the URL fal posts to and the local listener behind it. */
-function webhookFlags(flags: BatchFlags, connection: Connection): { webhook?: WebhookModeOptions } {
-  if (!flags.webhookUrl && !flags.webhookListen) return {};
+/**
+ * `--webhook-url` / `--webhook-listen`: the URL fal posts to and the local listener behind it. Needs no
+ * connection, so it is checked before one is opened; the verification keys are added by `withJwks`.
+ */
+function webhookFlags(flags: BatchFlags): WebhookModeOptions | undefined {
+  if (!flags.webhookUrl && !flags.webhookListen) return undefined;
   let url: URL | undefined;
   if (flags.webhookUrl) {
     try {
@@ -326,16 +338,18 @@ function webhookFlags(flags: BatchFlags, connection: Connection): { webhook?: We
   const listenText = flags.webhookListen ?? url?.port ?? "0";
   const match = /^(?:(.+):)?(\d+)$/.exec(listenText);
   if (!match) throw new UsageError(`--webhook-listen must be [host:]port (got ${listenText})`);
+  return {
+    ...(url ? { url: url.href } : {}),
+    listen: { host: match[1] ?? "127.0.0.1", port: Number(match[2]), ...(url ? { path: url.pathname } : {}) },
+    ...(flags.lateAfter !== undefined ? { lateAfterMs: wholeNumber(flags.lateAfter, "--late-after", 60, 1) * 1000 } : {}),
+  };
+}
+
+/** The keys deliveries are verified with: `--webhook-jwks-url`, or the embedded mock's own. */
+function withJwks(webhook: WebhookModeOptions, flags: BatchFlags, connection: Connection): WebhookModeOptions {
   // The embedded mock signs its deliveries with its own key and publishes it, as fal does.
   const jwksUrl = flags.webhookJwksUrl ?? (connection.embedded ? `${connection.baseUrl}/.well-known/jwks.json` : undefined);
-  return {
-    webhook: {
-      ...(url ? { url: url.href } : {}),
-      listen: { host: match[1] ?? "127.0.0.1", port: Number(match[2]), ...(url ? { path: url.pathname } : {}) },
-      ...(jwksUrl ? { verify: { jwksUrl } } : {}),
-      ...(flags.lateAfter !== undefined ? { lateAfterMs: wholeNumber(flags.lateAfter, "--late-after", 60, 1) * 1000 } : {}),
-    },
-  };
+  return { ...webhook, ...(jwksUrl ? { verify: { jwksUrl } } : {}) };
 }
 
 function wholeNumber(text: string | undefined, flag: string, fallback: number, min = 1): number {
