@@ -59,8 +59,6 @@ export function endpointFor(kind: EndpointKind, tier: EndpointTier = DEFAULT_TIE
 export interface BuiltInput {
   endpoint: EndpointId;
   input: Record<string, unknown>;
-  /** Things worth telling the person that do not stop the run. */
-  warnings: string[];
 }
 
 /**
@@ -69,7 +67,6 @@ export interface BuiltInput {
  */
 export async function buildInput(kind: EndpointKind, prompt: string, flags: ImageFlags, cwd: string): Promise<BuiltInput> {
   const endpoint = endpointFor(kind, flags.tier);
-  const warnings: string[] = [];
   const input: Record<string, unknown> = { prompt };
   if (flags.aspectRatio !== undefined) input.aspect_ratio = flags.aspectRatio;
   if (flags.numImages !== undefined) input.num_images = numberish(flags.numImages);
@@ -105,7 +102,7 @@ export async function buildInput(kind: EndpointKind, prompt: string, flags: Imag
   if (!checked.ok) {
     throw new UsageError("invalid input", checked.issues.map(issueToFlagMessage));
   }
-  return { endpoint, input, warnings };
+  return { endpoint, input };
 }
 
 /** `num_images must be at most 4 (got 5)` → `--num-images must be at most 4 (got 5)`. */

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { checkLabel, formatReport, KontextContractError, runContract, toJUnit } from "@kontext-sdk/contract";
 import { type EndpointId, endpoints, isEndpointId } from "@kontext-sdk/schema";
-import { resolveKey, resolveTarget } from "../credentials.js";
+import { EMBEDDED_KEY, resolveKey, resolveTarget } from "../credentials.js";
 import { EXIT, UsageError } from "../errors.js";
 import { numberish } from "../inputs.js";
 import { createProgress, progressMode } from "../progress.js";
@@ -45,7 +45,7 @@ export async function contractCommand(ctx: CommandContext, flags: ContractFlags)
   const unlisten = io.onInterrupt(() => controller.abort());
   const progress = createProgress(io, progressMode(io, false) === "live" ? "live" : "quiet", "checking");
   try {
-    const credentials = server ? "kontext-embedded-mock" : resolveKey(globals, io.env);
+    const credentials = server ? EMBEDDED_KEY : resolveKey(globals, io.env);
     const report = await runContract({
       baseUrl: server?.url ?? target.baseUrl!,
       // The sync check costs an image, so it runs against a real server only when asked for.
@@ -131,7 +131,7 @@ async function arazzoCommand(ctx: CommandContext, flags: ContractFlags): Promise
     io.stderr.write(`No --base-url: running the Arazzo workflows against the built-in mock server at ${server.url}.\n`);
   }
   try {
-    const key = (server ? "kontext-embedded-mock" : resolveKey(globals, io.env)) ?? "";
+    const key = (server ? EMBEDDED_KEY : resolveKey(globals, io.env)) ?? "";
     const outcome = await runRespect(ctx, redocly, workflows, server?.url ?? target.baseUrl!, {
       authScheme: target.authScheme,
       key,

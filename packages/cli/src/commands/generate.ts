@@ -35,8 +35,7 @@ export async function runImageCommand(
   const timeoutMs = parseTimeout(flags.timeout);
   const outDir = resolve(io.cwd, flags.out ?? DEFAULT_OUT_DIR);
   await checkOutDir(outDir, "--out", io.cwd);
-  const { endpoint, input, warnings } = await buildInput(kind, promptWords.join(" "), flags, io.cwd);
-  for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
+  const { endpoint, input } = await buildInput(kind, promptWords.join(" "), flags, io.cwd);
 
   const connection = await connect(ctx.globals, io, {
     example: shellWords(ctx.argv),
