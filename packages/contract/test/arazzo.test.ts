@@ -5,12 +5,10 @@
  * spec change that breaks a conversation fails here.
  */
 import { spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { createFakeFal } from "./fake-fal.js";
+import { createFakeFal, serve } from "./fake-fal.js";
 
 const WORKFLOWS = fileURLToPath(new URL("../../../spec/workflows.arazzo.yaml", import.meta.url));
 const REDOCLY = fileURLToPath(new URL("../../../node_modules/.bin/redocly", import.meta.url));
@@ -39,25 +37,6 @@ function respect(serverUrl: string, extra: string[] = []): Promise<RespectRun> {
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, output }));
   });
-}
-
-/** Serves a fetch-style handler (the fake fal) over loopback HTTP. */
-async function serve(handler: (request: Request) => Promise<Response>) {
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
-    const response = await handler(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body }));
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
 }
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -2,6 +2,8 @@
  * A tiny fal-like queue, correct by default, with one switch per way a server can break the
  * protocol. The runner must pass the correct one cleanly and name each breakage.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { endpoints, validateInput } from "@kontext-sdk/schema";
 
 export interface Breakage {
@@ -163,4 +165,23 @@ export function createFakeFal(breakage: Breakage = {}) {
   const fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
     handler(new Request(input, init))) as typeof globalThis.fetch;
   return { handler, fetch, jobs };
+}
+
+/** Serves a fetch-style handler (a fake fal, or a test's own) over loopback HTTP, so a runner's real `fetch` reads the answers. */
+export async function serve(handler: (request: Request) => Promise<Response>) {
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
+    const response = await handler(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body }));
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
 }

@@ -4,11 +4,9 @@
  * (its tail is gone, so the whole-key redaction no longer matches). Each upstream here echoes the
  * `Authorization` header over real loopback HTTP, in a different kind of answer.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ContractReport, formatReport, runContract, toJUnit } from "../src/index.js";
-import { createFakeFal } from "./fake-fal.js";
+import { createFakeFal, serve } from "./fake-fal.js";
 
 // A long secret in an `id:secret` key: long enough that any cut near 80 or 120 characters lands inside it.
 // Upper case on purpose, so no request id or UUID in a report can match a window of it by chance.
@@ -16,28 +14,8 @@ const SECRET = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcbaQWERTYUIOPAS
 const KEY = `kontext-test-key-id:${SECRET}`;
 const WINDOW = 8;
 
-type Handler = (request: Request) => Promise<Response>;
 /** An upstream's answer to one request; `fake` is a correct fake fal, for calls the echo leaves alone. */
 type Echo = (request: Request, fake: ReturnType<typeof createFakeFal>) => Promise<Response>;
-
-/** Serves a fetch-style handler over loopback HTTP, so the runner's real `fetch` reads the answers. */
-async function serve(handler: Handler) {
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
-    const response = await handler(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body }));
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
