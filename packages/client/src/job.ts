@@ -177,7 +177,8 @@ export function createJob<E extends EndpointId>(
       }
       reason.requestId = state.requestId;
       if (reason instanceof KontextCancelledError) reason.message = `the job ${state.requestId} was cancelled`;
-      else reason.message = `${reason.message.replace("the job", `the job ${state.requestId}`)}; it was cancelled on the server`;
+      else
+        reason.message = `${reason.message.replace("the job", `the job ${state.requestId}`)}; it is cancelled on the server (best effort)`;
       if (!final) await queue.cancel(state.urls.cancelUrl, { requestId: state.requestId });
     })();
     cancelling.then(

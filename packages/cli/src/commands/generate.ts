@@ -5,7 +5,7 @@
  * `--timeout` cancel the remote job through it before leaving (job-watch.ts).
  */
 import { resolve } from "node:path";
-import type { KontextResult } from "@kontext-sdk/client";
+import { type KontextResult, KontextTimeoutError } from "@kontext-sdk/client";
 import type { EndpointId, EndpointKind, KontextOutput } from "@kontext-sdk/schema";
 import { escapeControl } from "@kontext-sdk/schema/protocol";
 import { type Connection, connect } from "../credentials.js";
@@ -84,11 +84,14 @@ async function runJob(
   const progress = createProgress(io, progressMode(io, json), "submitting");
   // The client's job handle submits, follows the job (stream, reopened when silent, polling when it
   // breaks), fetches the result once and cancels even before the id is known; the watch decides when.
-  const job = connection.client.start(endpoint, input as never, { logs: true });
+  // `--timeout` is the handle's whole-job timeout: it cancels the job on the server when it runs out.
+  const job = connection.client.start(endpoint, input as never, {
+    logs: true,
+    ...(flags.timeoutMs !== undefined ? { timeout: flags.timeoutMs } : {}),
+  });
   const watch = watchJob(job, {
     io,
     progress,
-    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
     cancelCommand: (id) => followUp("cancel", connection, endpoint, id),
   });
   let requestId: string | undefined;
@@ -101,6 +104,8 @@ async function runJob(
     result = await job.result();
   } catch (error) {
     progress.stop();
+    // The CLI sets no per-call timeout, so a timeout here is the job's own (`--timeout`).
+    if (error instanceof KontextTimeoutError && flags.timeoutMs !== undefined) watch.timedOut(flags.timeoutMs);
     if (watch.stopped) return watch.report(requestId);
     watch.dispose();
     throw error;

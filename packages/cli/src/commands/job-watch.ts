@@ -1,8 +1,10 @@
 /**
  * What stops a queued job early while `kontext generate|edit|multi` follows it: Ctrl-C and `--timeout`.
- * Both go through the client's job handle, which owns the hard part (a cancel before the request id is
- * known is sent as soon as it arrives; its waits then end with `KontextCancelledError`); this module
- * only decides when to cancel, how long to wait for the cancel, and what to tell the person.
+ * Both go through the client's job handle, which owns the hard part: `--timeout` is the handle's own
+ * whole-job `timeout` (it cancels the job on the server and its waits end with `KontextTimeoutError`),
+ * and Ctrl-C calls `job.cancel()` (sent as soon as the request id is known; the waits then end with
+ * `KontextCancelledError`). This module only decides when to cancel, how long to wait for the cancel,
+ * and what to tell the person.
  */
 import type { KontextJob } from "@kontext-sdk/client";
 import type { EndpointId } from "@kontext-sdk/schema";
@@ -18,6 +20,8 @@ export interface JobWatch {
   readonly stopped: StopReason | undefined;
   /** `promise`, unless a second Ctrl-C gives up first (then an `InterruptedError`). */
   unlessAbandoned<T>(promise: Promise<T>): Promise<T>;
+  /** The job handle's `timeout` of `ms` ran out (it has cancelled the job): reported as a timeout. */
+  timedOut(ms: number): void;
   /** The job delivered its result: from here on a Ctrl-C only stops the download. */
   finished(): void;
   /** The download's signal: aborted by a Ctrl-C after the job finished. */
@@ -30,14 +34,14 @@ export interface JobWatch {
 export interface WatchOptions {
   io: CliIO;
   progress: Progress;
-  timeoutMs?: number;
   /** The command that finishes the job off, for when the cancel could not be confirmed. */
   cancelCommand: (requestId: string) => string;
 }
 
 /**
- * Watches one job. The first Ctrl-C (or the timeout) calls `job.cancel()`; a second Ctrl-C gives up on
- * the cancel at once and prints the command that finishes the job off.
+ * Watches one job. The first Ctrl-C calls `job.cancel()`; a second Ctrl-C gives up on the cancel at once
+ * and prints the command that finishes the job off. After the handle's timeout, `job.cancel()` returns
+ * the cancel the handle already sent, so the report waits for that one.
  */
 export function watchJob<E extends EndpointId>(job: KontextJob<E>, options: WatchOptions): JobWatch {
   const { io, progress } = options;
@@ -58,10 +62,6 @@ export function watchJob<E extends EndpointId>(job: KontextJob<E>, options: Watc
       (error: unknown) => ({ failed: error }),
     );
   };
-  const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => done || stop({ kind: "timeout", ms: options.timeoutMs! }), options.timeoutMs);
   let knownId: string | undefined;
   void job.requestId.then(
     (id) => {
@@ -91,13 +91,12 @@ export function watchJob<E extends EndpointId>(job: KontextJob<E>, options: Watc
       return stopped;
     },
     unlessAbandoned: (promise) => Promise.race([promise, abandoned]),
+    timedOut: (ms) => stop({ kind: "timeout", ms }),
     finished() {
       done = true;
-      clearTimeout(timer);
     },
     downloadSignal: download.signal,
     async report(requestId) {
-      clearTimeout(timer);
       const outcome = cancelling ? await Promise.race([cancelling, abandoned.catch(() => "gave-up" as const)]) : undefined;
       unlisten();
       const line = describeStop(stopped, outcome, requestId ?? knownId, options.cancelCommand, io.redact);
@@ -105,7 +104,6 @@ export function watchJob<E extends EndpointId>(job: KontextJob<E>, options: Watc
       return stopped?.kind === "timeout" ? EXIT.failure : EXIT.interrupted;
     },
     dispose() {
-      clearTimeout(timer);
       unlisten();
     },
   };
