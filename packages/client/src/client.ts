@@ -60,7 +60,8 @@ function storageFor(
   storageBase: string | undefined,
   secrets: SecretsOf,
 ): KontextStorage {
-  if (storageBase) return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase, secrets);
+  if (storageBase)
+    return createStorage(send, options.fetch ?? ((...args) => globalThis.fetch(...args)), storageBase, secrets, options.retry);
   return {
     upload: async () => {
       throw customHostRefusal("storage.upload", "storageBaseUrl", options.baseUrl, STORAGE_HOST);

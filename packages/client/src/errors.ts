@@ -20,6 +20,7 @@ import {
   retryableHint,
   truncate,
 } from "@kontext-sdk/schema/protocol";
+import { DEFAULT_RETRY } from "./retry.js";
 
 export { isKontextError, KontextError };
 
@@ -49,7 +50,11 @@ export class KontextApiError extends KontextError {
   declare body: unknown;
   declare requestId?: string;
   declare errorType?: string;
-  /** True when asking again may succeed (429/502/503/504, `x-fal-retryable: true`, a garbled body). */
+  /**
+   * True when asking again may succeed: what `x-fal-retryable` says when present, else a 429/502/503/504
+   * (not a user start-timeout) or a garbled body. A property of the answer, the same whatever the client's
+   * `retry` option: the client's own retries follow `retry.statuses` (and the header) instead.
+   */
   declare retryable: boolean;
   declare statusError?: string;
   constructor(message: string, init: KontextApiErrorInit, options?: ErrorOptions) {
@@ -199,7 +204,7 @@ export function errorFromResponse(response: Response, call: FailedCall, rawText:
     });
   }
   const errorType = errorTypeOf(parsed ? body : undefined, headers);
-  const retryable = hint ?? (!isUserTimeout(headers) && ([429, 502, 503, 504].includes(status) || (response.ok && !parsed)));
+  const retryable = hint ?? (!isUserTimeout(headers) && (DEFAULT_RETRY.statuses.includes(status) || (response.ok && !parsed)));
   const locked = status === 403 && typeof detail === "string" ? LOCKED.exec(detail) : null;
   if (locked) {
     const reason = truncate(locked[1] ?? "", 120).replace(/\.+$/, "");

@@ -2,7 +2,7 @@
  * The transport: the one fetch everything goes through, with auth, proxying, a per-call timeout, a
  * size cap on what is read, and the retry loop. Every error it throws is typed and redacted.
  */
-import { FAL_HEADERS, isUserTimeout, originOf, readCapped, sleep } from "@kontext-sdk/schema/protocol";
+import { FAL_HEADERS, isUserTimeout, originOf, readCapped, retryableHint, sleep } from "@kontext-sdk/schema/protocol";
 import { isBrowser, keyResolver } from "./credentials.js";
 import {
   errorFromResponse,
@@ -68,12 +68,18 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let lastKey: string | undefined;
 
-  /** A status the retry options list, unless fal says otherwise (`x-fal-retryable`, a user start-timeout). */
-  const retryableStatus = (response: Response) =>
-    !!retry &&
-    retry.statuses.includes(response.status) &&
-    response.headers.get(FAL_HEADERS.retryable) == null &&
-    !isUserTimeout(response.headers);
+  /**
+   * Whether a failed HTTP answer is worth another try: fal's `x-fal-retryable` when it says (true or false,
+   * whatever the status), otherwise a status in the user's `retry.statuses`, never a user start-timeout
+   * (asking again cannot start the job sooner). Only the options decide: the error's own `retryable` is a
+   * hint from the built-in list, so it would stop `statuses` narrowing that list.
+   */
+  const retryableAnswer = (response: Response) => {
+    if (!retry) return false;
+    const hint = retryableHint(response.headers.get(FAL_HEADERS.retryable));
+    if (hint !== undefined) return hint;
+    return retry.statuses.includes(response.status) && !isUserTimeout(response.headers);
+  };
 
   function headersFor(call: Call, mode: Mode, key: string | undefined): Headers {
     const headers = new Headers(options.headers);
@@ -108,7 +114,7 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
     let response: Response | undefined;
     try {
       response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
-      if (response.ok ? mode !== "json" : mode === "raw" && !retryableStatus(response)) return { done: [undefined, response] };
+      if (response.ok ? mode !== "json" : mode === "raw" && !retryableAnswer(response)) return { done: [undefined, response] };
       const text = await race(readTextCapped(response, maxResponseBytes, { what, requestId: call.requestId }));
       if (response.ok) {
         try {
@@ -132,15 +138,21 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
   /** Whether to try again after `failed`: idempotent calls on anything retryable, `once` calls only provably unsent. */
   function shouldRetry(call: Call, failed: Exclude<Attempt, { done: unknown }>): boolean {
     const { failure, response } = failed;
-    // KontextNetworkError included (always retryable); a body over the cap is not worth reading again.
-    const answer =
-      failure instanceof KontextApiError &&
-      !isTooLarge(failure) &&
-      (failure.retryable || (!!response && retryableStatus(response)));
+    const answer = failure instanceof KontextApiError && !isTooLarge(failure) && retryableFailure(failure, response);
     // A 429 means the server did not take the request, so even a submit can be sent again.
     return call.once
       ? isConnectionRefused(failure) || (answer && response?.status === 429)
       : answer || failure instanceof KontextTimeoutError;
+  }
+
+  /**
+   * Whether a failure short of the size cap may be retried: no answer at all (a network error) always; a
+   * garbled 2xx as its error says; any other answer by `retryableAnswer`.
+   */
+  function retryableFailure(failure: KontextApiError, response: Response | undefined): boolean {
+    if (failure instanceof KontextNetworkError) return true;
+    if (!response) return failure.retryable;
+    return response.ok ? failure.retryable : retryableAnswer(response);
   }
 
   const send: Send = async (call, mode = "json") => {

@@ -8,7 +8,10 @@ export interface RetryOptions {
   baseDelay: number;
   /** Cap on one wait in ms, `Retry-After` included. Default 15000. */
   maxDelay: number;
-  /** HTTP statuses worth another try. Default 429, 502, 503, 504. */
+  /**
+   * HTTP statuses worth another try: this list alone, so it narrows the default as well as widening it;
+   * fal's `x-fal-retryable` header, when present, decides instead. Default 429, 502, 503, 504.
+   */
   statuses: number[];
 }
 

@@ -21,7 +21,7 @@ import {
 import { KontextApiError, KontextNetworkError, redactingErrors, type SecretsOf } from "./errors.js";
 import type { Send } from "./http.js";
 import type { BinaryImage } from "./inputs.js";
-import { DEFAULT_RETRY, retryDelay } from "./retry.js";
+import { DEFAULT_RETRY, type RetryOptions, retryDelay } from "./retry.js";
 import { whenAborted } from "./signals.js";
 
 /** fal-js's multipart threshold (90 MiB) and part size (10 MiB). */
@@ -31,8 +31,30 @@ export const MULTIPART_PART_BYTES = 10 * 1024 * 1024;
 /** fal's storage host (fal-js config.ts). */
 export const STORAGE_HOST = "https://rest.fal.ai";
 
-// fal-js tries each part three times; a single PUT gets the same.
-const PUT_ATTEMPTS = 3;
+/**
+ * How a PUT (or the multipart POST) to a signed URL is retried unless the client's `retry` option says
+ * otherwise: fal-js tries each part three times (so 2 retries, and a single PUT gets the same), after a
+ * network error, a 429 or any 5xx (a CDN's 500 is as passing as its 503).
+ */
+const SIGNED_URL_RETRY = { ...DEFAULT_RETRY, maxRetries: 2 };
+const signedUrlStatus = (status: number) => status === 429 || status >= 500;
+
+/** The client's `retry` option as the signed-URL calls apply it: `false`, or its fields over the defaults above. */
+interface SignedUrlRetry {
+  options: RetryOptions;
+  /** A network error always; an answer when its status is the user's `statuses`, else `signedUrlStatus`. */
+  retries: (failure: KontextApiError) => boolean;
+}
+
+function signedUrlRetry(retry: Partial<RetryOptions> | false | undefined): SignedUrlRetry | false {
+  if (retry === false) return false;
+  const statuses = retry?.statuses;
+  const retryableStatus = statuses ? (status: number) => statuses.includes(status) : signedUrlStatus;
+  return {
+    options: { ...SIGNED_URL_RETRY, ...retry },
+    retries: (failure) => failure instanceof KontextNetworkError || retryableStatus(failure.status),
+  };
+}
 
 /** How long fal keeps an uploaded file and who may read it (`x-fal-object-lifecycle`). */
 export interface ObjectLifecycle {
@@ -76,14 +98,18 @@ const SIGNED_ANSWER_BYTES = 64 * 1024;
  * The storage calls. `send` is the client's transport (auth, proxy, retries, redaction) for the storage
  * host; `fetchFile` is a plain fetch for the signed upload URLs, which must never see the key. `secrets` is
  * the transport's key: the initiate and part answers become errors here, after the transport handed them
- * back, so `upload` redacts what it throws itself (see `redactingErrors`).
+ * back, so `upload` redacts what it throws itself (see `redactingErrors`). `retry` is the client's option:
+ * the transport applies it to the initiate, and the signed-URL calls here apply it too.
  */
 export function createStorage(
   send: Send,
   fetchFile: typeof fetch,
   storageBaseUrl: string,
   secrets: SecretsOf = () => [],
+  retry?: Partial<RetryOptions> | false,
 ): KontextStorage {
+  const policy = signedUrlRetry(retry);
+
   async function initiate(kind: "initiate" | "initiate-multipart", blob: Blob, fileName: string, options: UploadOptions) {
     const headers: Record<string, string> = {};
     if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
@@ -105,7 +131,7 @@ export function createStorage(
     return answer as Initiated;
   }
 
-  /** One PUT (or POST) to a signed URL, tried again on a network error, a 429 or a 5xx. */
+  /** One PUT (or POST) to a signed URL, tried again on a network error or a retryable status, as `policy` says. */
   async function toSignedUrl(
     method: "PUT" | "POST",
     url: string,
@@ -113,7 +139,7 @@ export function createStorage(
     contentType: string,
     signal?: AbortSignal,
   ) {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       let failure: KontextApiError;
       try {
         const sent = fetchFile(url, { method, body, headers: { "content-type": contentType }, signal });
@@ -126,14 +152,14 @@ export function createStorage(
         failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${reason}`, {
           status: response.status,
           body: text,
-          retryable: response.status === 429 || response.status >= 500,
+          retryable: signedUrlStatus(response.status),
         });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         failure = new KontextNetworkError(`${method} upload: ${error instanceof Error ? error.message : error}`, error);
       }
-      if (!failure.retryable || attempt >= PUT_ATTEMPTS) throw failure;
-      await sleep(retryDelay(DEFAULT_RETRY, attempt - 1), signal);
+      if (!policy || attempt >= policy.options.maxRetries || !policy.retries(failure)) throw failure;
+      await sleep(retryDelay(policy.options, attempt), signal);
     }
   }
 
