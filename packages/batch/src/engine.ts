@@ -18,6 +18,11 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+/** How a batch follows its jobs: a poll interval of 0 or none leaves the client's adaptive one. */
+export function followOptions(mode: FollowMode, pollInterval: number | undefined): FollowOptions {
+  return { mode, ...(pollInterval ? { pollInterval } : {}) };
+}
+
 /** `signal` stops the waiting only: a submit already sent is let finish, so its request id is recorded. */
 export interface StartOptions extends FollowOptions {
   webhookUrl?: string;

@@ -158,6 +158,11 @@ function checkJob(value: unknown, line: number, defaultEndpoint: EndpointId | un
   return { ok: true, job: { id, endpoint: endpoint as EndpointId, input: input as InputOf<EndpointId> } };
 }
 
+/** Checked jobs from a JSONL or CSV file (by path) or from jobs in code: what a batch starts from in either mode. */
+export async function readJobs(jobs: string | Iterable<unknown>, options: ReadJobsOptions = {}): Promise<ReadJobsResult> {
+  return typeof jobs === "string" ? readJobsFile(jobs, options) : checkJobs(numbered(jobs), options);
+}
+
 /** A problem as the typed failure written to `results.jsonl`. */
 export const problemError = (p: InputProblem): JobError => ({
   reason: "invalid_input",

@@ -15,6 +15,7 @@ import { decodeDataUri, IMAGE_EXTENSIONS, type ImageMime, imageMimeOf, sniffImag
 import type { JobError } from "./errors.js";
 import { BatchError } from "./errors.js";
 import type { BatchJob, InputProblem } from "./input.js";
+import { completedLine, failedLine, problemLine } from "./job-summary.js";
 import { type JobState, type JobSummary, syncDirectory } from "./journal.js";
 
 export const FILES = {
@@ -99,36 +100,10 @@ export function resultLines(
   const lines: ResultLine[] = [];
   for (const job of jobs) {
     const state = states.get(job.id);
-    if (state?.state === "completed") {
-      const { summary } = state;
-      lines.push({
-        id: job.id,
-        endpoint: job.endpoint,
-        status: "completed",
-        requestId: summary.requestId,
-        ...(summary.seed !== undefined ? { seed: summary.seed } : {}),
-        timings: summary.timings,
-        files: summary.files,
-        ...(summary.requests !== undefined ? { requests: summary.requests } : {}),
-      });
-    } else if (state?.state === "failed") {
-      lines.push({
-        id: job.id,
-        endpoint: job.endpoint,
-        status: "failed",
-        ...(state.requestId ? { requestId: state.requestId } : {}),
-        ...(state.requests !== undefined ? { requests: state.requests } : {}),
-        error: state.error,
-      });
-    }
+    if (state?.state === "completed") lines.push(completedLine(job, state.summary));
+    else if (state?.state === "failed") lines.push(failedLine(job, state));
   }
-  for (const p of problems) {
-    lines.push({
-      id: p.id ?? `line-${p.line}`,
-      status: "failed",
-      error: { reason: "invalid_input", message: p.message, field: p.field, line: p.line },
-    });
-  }
+  for (const problem of problems) lines.push(problemLine(problem));
   return lines;
 }
 

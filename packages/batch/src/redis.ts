@@ -13,12 +13,14 @@
 import { resolve } from "node:path";
 import type { KontextLiteClient, KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, KontextOutput } from "@kontext-sdk/schema";
-import { clientEngine } from "./engine.js";
+import { clientEngine, followOptions } from "./engine.js";
 import { BatchError, isConnectionRefused, isRateLimited, type JobError, toJobError } from "./errors.js";
-import { type BatchJob, checkJobs, type InputProblem, numbered, type ReadJobsOptions, readJobsFile } from "./input.js";
+import { type BatchJob, type InputProblem, type ReadJobsOptions, readJobs } from "./input.js";
+import { completedLine, failedLine, problemLine, summarizeJob, tallyFailures } from "./job-summary.js";
 import type { JobSummary } from "./journal.js";
 import type { RequestMeter } from "./meter.js";
 import { type ResultLine, saveImages, writeResults } from "./output.js";
+import { isRefollowable, uncertainFailure, unfinishedStep } from "./resume.js";
 
 export const DEFAULT_QUEUE = "kontext-batch";
 
@@ -83,8 +85,7 @@ export interface EnqueueResult {
 
 /** Checks every job, then adds them to the queue in one go. */
 export async function enqueueBatch(options: EnqueueOptions): Promise<EnqueueResult> {
-  const read =
-    typeof options.jobs === "string" ? await readJobsFile(options.jobs, options) : checkJobs(numbered(options.jobs), options);
+  const read = await readJobs(options.jobs, options);
   if (options.strict && read.problems.length > 0) {
     throw new BatchError(`${read.problems.length} invalid line(s), nothing enqueued: ${read.problems[0]?.message}`);
   }
@@ -148,7 +149,7 @@ export async function startBatchWorker(options: WorkerOptions): Promise<BatchWor
   const name = options.queue ?? DEFAULT_QUEUE;
   const out = resolve(options.out);
   const engine = clientEngine(options.client);
-  const follow = { mode: options.mode ?? "poll", ...(options.pollInterval ? { pollInterval: options.pollInterval } : {}) };
+  const follow = followOptions(options.mode ?? "poll", options.pollInterval);
   const queue = new Queue<QueuedJobData>(name, { connection: connectionOf(options) });
   const { mkdir } = await import("node:fs/promises");
   await mkdir(out, { recursive: true });
@@ -161,17 +162,13 @@ export async function startBatchWorker(options: WorkerOptions): Promise<BatchWor
         options.onJob?.({ id: data.id, status: "failed", error });
         return new UnrecoverableError(failure(error));
       };
-      let requestId = data.requestId;
+      // The job's data is its journal: an earlier attempt's request id is followed, its bare intent is uncertain.
+      const step = unfinishedStep(data, Boolean(options.resubmitUncertain));
+      if (step.step === "uncertain") throw fail(uncertainFailure("a worker"));
+      let requestId = step.step === "follow" ? step.requestId : undefined;
       const followed = Boolean(requestId);
       let result: KontextResult<EndpointId>;
       if (!requestId) {
-        if (data.intentAt !== undefined && !options.resubmitUncertain) {
-          throw fail({
-            reason: "uncertain",
-            message:
-              "a worker stopped after sending the submit and before recording its answer: the job may be queued (and billed) at fal",
-          });
-        }
         await job.updateData({ ...data, intentAt: Date.now() });
         const handle = engine.start(data.endpoint, data.input as never, follow);
         try {
@@ -205,11 +202,7 @@ export async function startBatchWorker(options: WorkerOptions): Promise<BatchWor
       // A failed download is retried by BullMQ (attempts): the next attempt follows, it does not submit.
       const files = await saveImages(out, data.id, output, options.fetch ?? globalThis.fetch);
       const summary: QueuedJobResult = {
-        requestId,
-        ...(typeof output.seed === "number" ? { seed: output.seed } : {}),
-        files,
-        timings: { ...(data.submittedAt ? { submittedAt: data.submittedAt } : {}), completedAt: Date.now() },
-        ...(options.meter ? { requests: options.meter.count(requestId) } : {}),
+        ...summarizeJob({ requestId, output, files, submittedAt: data.submittedAt, requests: options.meter?.count(requestId) }),
         ...(followed ? { followed } : {}),
       };
       options.meter?.forget(requestId);
@@ -237,9 +230,9 @@ export async function startBatchWorker(options: WorkerOptions): Promise<BatchWor
 }
 
 /** Follow failures worth another attempt (the next one follows the same request id) are thrown as is. */
-function followFailure(error: unknown, fail: (e: JobError) => Error): unknown {
+function followFailure(error: unknown, fail: (error: JobError) => Error): unknown {
   const typed = toJobError(error, "follow");
-  return typed.reason === "network" || typed.reason === "api_error" || typed.reason === "timeout" ? error : fail(typed);
+  return isRefollowable(typed.reason) ? error : fail(typed);
 }
 
 export interface WaitOptions extends RedisOptions {
@@ -303,21 +296,15 @@ export async function waitForBatch(options: WaitOptions): Promise<RedisBatchSumm
       return line ? [{ ...line, endpoint: job.endpoint }] : [];
     });
     const problems = options.problems ?? [];
-    const problemLines: ResultLine[] = problems.map((p) => ({
-      id: p.id ?? `line-${p.line}`,
-      status: "failed",
-      error: { reason: "invalid_input", message: p.message, field: p.field, line: p.line },
-    }));
-    await writeResults(resolve(options.out), [...lines, ...problemLines]);
-    const byReason: Record<string, number> = {};
-    for (const l of [...lines, ...problemLines]) if (l.error) byReason[l.error.reason] = (byReason[l.error.reason] ?? 0) + 1;
+    await writeResults(resolve(options.out), [...lines, ...problems.map(problemLine)]);
+    const { failed, byReason, uncertain } = tallyFailures(failures(lines), problems);
     return {
       queue: name,
       total: ids.length + problems.length,
       completed: lines.filter((l) => l.status === "completed").length,
-      failed: lines.filter((l) => l.status === "failed").length + problems.length,
+      failed,
       byReason,
-      uncertain: lines.filter((l) => l.error?.reason === "uncertain").map((l) => l.id),
+      uncertain,
       followed: lines.filter((l) => l.followed).length,
       images: lines.reduce((n, l) => n + (l.files?.length ?? 0), 0),
       stopped,
@@ -338,33 +325,25 @@ async function readFinished(
     const jobs = await Promise.all(open.slice(i, i + 200).map((id) => queue.getJob(id)));
     for (const job of jobs) {
       if (!job) continue;
+      // The line is named by id only: waitForBatch puts the caller's endpoint on it.
+      const line = { id: job.data.id };
       if (job.finishedOn && job.returnvalue && !job.failedReason) {
-        const r = job.returnvalue;
-        known.set(job.data.id, {
-          id: job.data.id,
-          status: "completed",
-          requestId: r.requestId,
-          ...(r.seed !== undefined ? { seed: r.seed } : {}),
-          timings: r.timings,
-          files: r.files,
-          ...(r.requests !== undefined ? { requests: r.requests } : {}),
-          ...(r.followed ? { followed: true } : {}),
-        });
+        known.set(job.data.id, completedLine(line, job.returnvalue, job.returnvalue.followed));
       } else if (
         job.finishedOn &&
         job.failedReason &&
         (job.attemptsMade >= (job.opts.attempts ?? 1) || isTyped(job.failedReason))
       ) {
-        known.set(job.data.id, {
-          id: job.data.id,
-          status: "failed",
-          ...(job.data.requestId ? { requestId: job.data.requestId } : {}),
-          error: parseFailure(job.failedReason),
-        });
+        known.set(job.data.id, failedLine(line, { requestId: job.data.requestId, error: parseFailure(job.failedReason) }));
       }
     }
   }
   return known;
+}
+
+/** The failed lines with their typed failures, for the tally. */
+function* failures(lines: readonly ResultLine[]): Iterable<{ id: string; error: JobError }> {
+  for (const line of lines) if (line.status === "failed" && line.error) yield { id: line.id, error: line.error };
 }
 
 const isTyped = (reason: string) => reason.startsWith("{");

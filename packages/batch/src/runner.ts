@@ -7,13 +7,15 @@
 import { join, resolve } from "node:path";
 import type { EndpointId, KontextLiteClient, KontextResult } from "@kontext-sdk/client";
 import type { KontextOutput } from "@kontext-sdk/schema";
-import { clientEngine, type EngineJob, type FollowMode, type JobEngine } from "./engine.js";
+import { clientEngine, type EngineJob, type FollowMode, followOptions, type JobEngine } from "./engine.js";
 import { BatchError, type FailureReason, isRateLimited, type JobError, toJobError } from "./errors.js";
-import { type BatchJob, checkJobs, type InputProblem, numbered, type ReadJobsOptions, readJobsFile } from "./input.js";
-import { applyRecord, type JobState, type JobSummary, type JournalRecord, type JournalWriter, openJournal } from "./journal.js";
+import { type BatchJob, type InputProblem, type ReadJobsOptions, readJobs } from "./input.js";
+import { summarizeJob, tallyFailures } from "./job-summary.js";
+import { applyRecord, type JobState, type JournalRecord, type JournalWriter, openJournal } from "./journal.js";
 import { AdaptiveLimiter } from "./limiter.js";
 import type { RequestMeter } from "./meter.js";
 import { createBatchFolder, FILES, readBatchFolder, resultLines, saveImages, writeResults } from "./output.js";
+import { resumeStep, uncertainFailure } from "./resume.js";
 import { type WebhookInbox as Inbox, listenForWebhooks, WebhookInbox, type WebhookModeOptions } from "./webhooks.js";
 
 /**
@@ -132,8 +134,7 @@ export class BatchInputError extends BatchError {
 /** Starts a batch in a new folder: checks every job, writes the folder, then runs. */
 export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> {
   const out = resolve(options.out);
-  const read =
-    typeof options.jobs === "string" ? await readJobsFile(options.jobs, options) : checkJobs(numbered(options.jobs), options);
+  const read = await readJobs(options.jobs, options);
   if (options.strict && read.problems.length > 0) throw new BatchInputError(read.problems);
   await createBatchFolder(out, read.jobs, {
     version: 1,
@@ -173,9 +174,6 @@ interface Task {
   /** Times a 429 sent it back to the queue. */
   releases: number;
 }
-
-/** Failures of following (not of submitting) that a later run may follow again, for free. */
-const REFOLLOW: readonly FailureReason[] = ["network", "api_error", "timeout"];
 
 /** One execution of a batch: the queue of tasks, the limiter and the counters. */
 class BatchRun {
@@ -254,37 +252,27 @@ class BatchRun {
     for (const job of this.jobs) this.count(this.states.get(job.id), 1);
     const follow: Task[] = [];
     const submit: Task[] = [];
+    const resubmitUncertain = Boolean(this.options.resubmitUncertain);
     for (const job of this.jobs) {
-      const state = this.states.get(job.id) ?? { state: "pending" as const };
-      switch (state.state) {
-        case "completed":
+      const step = resumeStep(this.states.get(job.id) ?? { state: "pending" }, resubmitUncertain);
+      switch (step.step) {
+        case "skip":
           this.counts.skipped++;
           break;
-        case "submitted":
-          follow.push({ job, requestId: state.requestId, submittedAt: state.submittedAt, releases: 0 });
+        case "follow":
+          follow.push({ job, requestId: step.requestId, submittedAt: step.submittedAt, releases: 0 });
           break;
-        case "failed":
-          if (state.requestId && REFOLLOW.includes(state.error.reason))
-            follow.push({ job, requestId: state.requestId, releases: 0 });
-          else if (!state.requestId && this.sendAgain(state.error.reason)) submit.push({ job, releases: 0 });
-          else this.counts.skipped++;
+        case "submit":
+          submit.push({ job, releases: 0 });
           break;
         case "uncertain":
-          if (this.options.resubmitUncertain) submit.push({ job, releases: 0 });
-          else await this.record(failedUncertain(job.id));
+          await this.record(failedUncertain(job.id));
           break;
-        default:
-          submit.push({ job, releases: 0 });
       }
     }
     this.counts.followed = follow.length;
     // Jobs already at fal first: they hold fal's slots whether we follow them or not.
     this.queue.push(...follow, ...submit);
-  }
-
-  /** A failure with no request id is sent again when nothing can have been queued (or when asked to). */
-  private sendAgain(reason: FailureReason): boolean {
-    return reason === "network" || (reason === "uncertain" && Boolean(this.options.resubmitUncertain));
   }
 
   private async startWebhooks(): Promise<void> {
@@ -332,7 +320,7 @@ class BatchRun {
   private async runTask(task: Task): Promise<void> {
     const { job } = task;
     const signal = this.options.signal;
-    const follow = { mode: this.mode, ...(this.options.pollInterval ? { pollInterval: this.options.pollInterval } : {}) };
+    const follow = followOptions(this.mode, this.options.pollInterval);
     this.running++;
     try {
       let requestId = task.requestId;
@@ -405,19 +393,7 @@ class BatchRun {
       await fail(toJobError(error, "download"));
       return;
     }
-    const summary: JobSummary = {
-      requestId,
-      ...(typeof output.seed === "number" ? { seed: output.seed } : {}),
-      files,
-      timings: {
-        ...(submittedAt !== undefined ? { submittedAt } : {}),
-        completedAt: Date.now(),
-        ...(typeof output.timings?.inference === "number" ? { inferenceMs: Math.round(output.timings.inference * 1000) } : {}),
-      },
-      ...requests(),
-      ...(this.inbox ? { webhook: true } : {}),
-      ...(Array.isArray(output.has_nsfw_concepts) ? { nsfw: output.has_nsfw_concepts } : {}),
-    };
+    const summary = summarizeJob({ requestId, output, files, submittedAt, ...requests(), webhook: Boolean(this.inbox) });
     await this.record({ type: "completed", id: job.id, at: Date.now(), summary });
     this.options.meter?.forget(requestId);
     this.finishedNow++;
@@ -463,22 +439,14 @@ class BatchRun {
 
   summary(problems: readonly InputProblem[]): BatchSummary {
     const p = this.progress();
-    const byReason: Partial<Record<FailureReason, number>> = {};
-    const uncertain: string[] = [];
-    for (const job of this.jobs) {
-      const state = this.states.get(job.id);
-      if (state?.state !== "failed") continue;
-      byReason[state.error.reason] = (byReason[state.error.reason] ?? 0) + 1;
-      if (state.error.reason === "uncertain") uncertain.push(job.id);
-    }
-    if (problems.length) byReason.invalid_input = problems.length;
+    const { failed, byReason, uncertain } = tallyFailures(this.failures(), problems);
     const snapshot = this.limiter.snapshot();
     const requests = p.requests;
     return {
       out: this.out,
       total: this.jobs.length + problems.length,
       completed: p.done,
-      failed: p.failed + problems.length,
+      failed,
       byReason,
       uncertain,
       ...this.counts,
@@ -494,17 +462,21 @@ class BatchRun {
       ...(this.inbox ? { webhooks: { ...this.inbox.counts } } : {}),
     };
   }
+
+  /** The failed jobs, in input order. */
+  private *failures(): Iterable<{ id: string; error: JobError }> {
+    for (const job of this.jobs) {
+      const state = this.states.get(job.id);
+      if (state?.state === "failed") yield { id: job.id, error: state.error };
+    }
+  }
 }
 
 const failedUncertain = (id: string): JournalRecord => ({
   type: "failed",
   id,
   at: Date.now(),
-  error: {
-    reason: "uncertain",
-    message:
-      "the process stopped after sending the submit and before recording its answer: the job may be queued (and billed) at fal; resume with resubmitUncertain to send it again",
-  },
+  error: uncertainFailure("the process", "resume with resubmitUncertain to send it again"),
 });
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
