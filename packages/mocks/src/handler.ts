@@ -17,7 +17,7 @@ import { stream } from "./operations/stream.js";
 import { submit } from "./operations/submit.js";
 import type { RecordedRequest, RequestLog } from "./request-log.js";
 import { internalError, methodNotAllowed, notFound, requestNotFound, unauthorized } from "./responses.js";
-import { type Location, locate, type Route, type RouteContext, route } from "./router.js";
+import { type Location, locate, type Route, route } from "./router.js";
 import type { StorageSimulator } from "./storage.js";
 import type { MockWebhookJwks } from "./webhook-signer.js";
 
@@ -41,6 +41,8 @@ interface Incoming {
   method: string;
   body: ParsedBody;
   entry: RecordedRequest;
+  /** Where it lands (undefined when its path cannot be decoded), worked out once for the storage check and the route. */
+  location: Location | undefined;
 }
 
 export function createHandler(parts: MockParts): MockHandler {
@@ -68,7 +70,7 @@ export function createHandler(parts: MockParts): MockHandler {
       return read.response;
     }
     try {
-      return await dispatch(parts, { request, url, method, body, entry }, context);
+      return await dispatch(parts, { request, url, method, body, entry, location });
     } catch (error) {
       if (request.signal?.aborted) throw error;
       // Never crash the host: an unexpected error is a fal-shaped 500.
@@ -77,9 +79,9 @@ export function createHandler(parts: MockParts): MockHandler {
   };
 }
 
-async function dispatch(parts: MockParts, incoming: Incoming, context: RouteContext | undefined): Promise<Response> {
+async function dispatch(parts: MockParts, incoming: Incoming): Promise<Response> {
   parts.state.store.sweep();
-  const location = locate(incoming.url, incoming.method, context);
+  const { location } = incoming;
   if (!location) return notFound();
   const target = route(location, incoming.method);
   switch (target.kind) {
@@ -94,7 +96,7 @@ async function dispatch(parts: MockParts, incoming: Incoming, context: RouteCont
       // Files are served on any host the mock answers, without credentials (like a CDN).
       incoming.entry.operation = "files";
       const hits = parts.faults.take({ operation: "files", requestId: target.requestId });
-      const early = await faultResponse(hits, "files", parts.state.clock, incoming.request.signal);
+      const early = await faultAnswer(parts, hits, "files", incoming.request);
       return early ?? file(parts.state.store.get(target.requestId), target.index, target.format);
     }
     case "model":
@@ -109,7 +111,7 @@ async function answerStorage(parts: MockParts, request: Request, url: URL, locat
   const entry = parts.log.record(request, url, "", undefined, parts.state.clock.now());
   entry.operation = "upload";
   const hits = parts.faults.take({ operation: "upload" });
-  const early = await faultResponse(hits, "upload", parts.state.clock, request.signal);
+  const early = await faultAnswer(parts, hits, "upload", request);
   if (early) return early;
   if (parts.storage.needsAuth(location.path) && !isAuthorized(parts, request)) return unauthorized();
   try {
@@ -123,7 +125,7 @@ async function answerStorage(parts: MockParts, request: Request, url: URL, locat
 /** Submit and sync run: faults first (they stand in for anything in front of the API), then credentials. */
 async function answerModel(parts: MockParts, incoming: Incoming, target: Extract<Route, { kind: "model" }>, origin: string) {
   const hits = takeFaults(parts, incoming, target.operation, target.endpoint);
-  const early = await faultResponse(hits, target.operation, parts.state.clock, incoming.request.signal);
+  const early = await faultAnswer(parts, hits, target.operation, incoming.request);
   if (early) return early;
   if (!isAuthorized(parts, incoming.request)) return unauthorized();
   const scope: RequestScope = { request: incoming.request, url: incoming.url, origin, hits, body: incoming.body };
@@ -136,7 +138,7 @@ async function answerRequest(parts: MockParts, incoming: Incoming, target: Extra
   const known = state.store.get(target.requestId);
   const job = known && appPath(known.endpoint) === target.appPath ? known : undefined;
   const hits = takeFaults(parts, incoming, target.operation, job?.endpoint, target.requestId);
-  const early = await faultResponse(hits, target.operation, state.clock, incoming.request.signal);
+  const early = await faultAnswer(parts, hits, target.operation, incoming.request);
   if (early) return early;
   if (!isAuthorized(parts, incoming.request)) return unauthorized();
   if (!job) return requestNotFound();
@@ -153,6 +155,15 @@ async function answerRequest(parts: MockParts, incoming: Incoming, target: Extra
       return stream(state, { job, origin, url: incoming.url, signal: incoming.request.signal, dropAfter });
     }
   }
+}
+
+/**
+ * What the faults that hit a request answer, if anything. Without a hit there is nothing to wait on, and
+ * the request's signal is left unread: an adapter may make it only when it is asked for (the server does).
+ */
+function faultAnswer(parts: MockParts, hits: readonly Fault[], operation: MockOperation, request: Request) {
+  if (hits.length === 0) return undefined;
+  return faultResponse(hits, operation, parts.state.clock, request.signal);
 }
 
 /** The rules that hit this request, plus the one its `x-kontext-mock-fault` header asks for. */

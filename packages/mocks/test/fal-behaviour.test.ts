@@ -162,4 +162,24 @@ describe("the request log", () => {
     expect(entry).toMatchObject({ bodyBytes: 14, body: { prompt: "x" } });
     expect(JSON.stringify(t.mock.requests)).not.toContain("test-key:secret");
   });
+
+  it("redacts each request's own key, as clients with different keys take turns", async () => {
+    const t = setup();
+    const keys = ["first-id:first-secret-1", "second-id:second-secret-2"];
+    for (const key of [...keys, ...keys, keys[0]!]) {
+      await t.call(`/fal-ai/flux-pro/requests/r1/status?echo=${encodeURIComponent(key)}`, {
+        headers: { authorization: `Key ${key}`, "x-echo": key },
+      });
+    }
+    expect(t.mock.requests).toHaveLength(5);
+    for (const entry of t.mock.requests) {
+      expect(entry.headers).toMatchObject({ authorization: "Key [redacted]", "x-echo": "[redacted]" });
+      expect(entry.query).toEqual({ echo: "[redacted]" });
+    }
+    const log = JSON.stringify(t.mock.requests);
+    for (const secret of ["first-secret-1", "second-secret-2"]) expect(log).not.toContain(secret);
+    // A request without a credential keeps what it sent.
+    await t.mock.fetch(`${QUEUE}/fal-ai/flux-pro/requests/r1/status?echo=plain-text-value`);
+    expect(t.mock.requests.at(-1)!.query).toEqual({ echo: "plain-text-value" });
+  });
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { KontextError } from "@kontext-sdk/schema/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createManualClock, KontextMockError } from "../src/index.js";
+import type { KontextMock } from "../src/mock.js";
 import { type MockServer, startMockServer } from "../src/server.js";
 import { JSON_HEADERS, KEY, specChecker, T2I } from "./helpers.js";
 
@@ -10,6 +11,15 @@ const checker = specChecker();
 afterAll(() => expect(checker.violations).toEqual([]));
 
 let server: MockServer | undefined;
+
+/** Waits (real time) until `check` holds. */
+async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -167,6 +177,46 @@ describe("startMockServer", () => {
       () => "error",
     );
     expect(["done", "error"]).toContain(outcome);
+  });
+
+  it("aborts the handler's request.signal when the client goes away: a latency fault stops waiting", async () => {
+    const clock = createManualClock();
+    server = await startMockServer({ clock, faults: [{ kind: "latency", ms: 60_000 }] });
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/fal-ai/flux-pro/requests/unknown/status`, { headers: KEY, signal: controller.signal });
+    await until(() => clock.pendingTimers === 1, "the fault waits");
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    await until(() => clock.pendingTimers === 0, "the fault's timer is cancelled");
+    expect(server.mock.requests.map((r) => r.operation)).toEqual(["status"]);
+  });
+
+  it("hands the handler a web Request whose signal, and its clone's, follow the connection", async () => {
+    let seen: { request: Request; clone: Request } | undefined;
+    const handler = (request: Request) =>
+      new Promise<Response>((resolve) => {
+        seen = { request, clone: request.clone() };
+        request.signal.addEventListener("abort", () => resolve(new Response(null, { status: 499 })), { once: true });
+      });
+    const mock = Object.assign(handler, { handler, reset: () => {} }) as unknown as KontextMock;
+    server = await startMockServer({ mock });
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/anything?x=1`, { headers: { ...KEY, "x-probe": "yes" }, signal: controller.signal });
+    await until(() => seen !== undefined, "the handler is called");
+    const { request, clone } = seen!;
+    expect(request).toBeInstanceOf(Request);
+    expect([request.method, request.url, request.headers.get("x-probe")]).toEqual(["GET", `${server.url}/anything?x=1`, "yes"]);
+    expect([clone.url, clone.headers.get("x-probe"), clone.signal.aborted, request.signal.aborted]).toEqual([
+      request.url,
+      "yes",
+      false,
+      false,
+    ]);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    await until(() => request.signal.aborted, "the signal aborts");
+    expect(clone.signal.aborted).toBe(true);
+    expect(request.signal.reason).toMatchObject({ name: "AbortError" });
   });
 });
 
