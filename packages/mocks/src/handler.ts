@@ -3,8 +3,8 @@
  * faults have their say, check credentials, and hand over to the operation. Unexpected errors become a
  * fal-shaped 500: the mock never crashes its host.
  */
-import { appPath, unreadableBodyResponse } from "@kontext-sdk/schema/protocol";
-import { type ParsedBody, parseBody, readBodyText } from "./body.js";
+import { appPath, readBodyText, unreadableBodyResponse } from "@kontext-sdk/schema/protocol";
+import { type ParsedBody, parseBody } from "./body.js";
 import type { MockState, RequestScope } from "./context.js";
 import { faultResponse } from "./fault-responses.js";
 import { FAULT_HEADER, type Fault, type FaultSet, faultFromHeader, type MockOperation } from "./faults.js";

@@ -15,12 +15,12 @@ import {
   bodyTooLargeResponse,
   flatErrorResponse,
   jsonResponse,
+  readBodyText,
   readCapped,
   sha256Hex,
   toHex,
   validationErrorResponse,
 } from "@kontext-sdk/schema/protocol";
-import { readBodyText } from "./body.js";
 import { methodNotAllowed, notFound } from "./responses.js";
 
 /** fal keeps uploaded files at least 7 days unless a lifecycle preference says otherwise. */

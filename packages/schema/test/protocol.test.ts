@@ -21,6 +21,7 @@ import {
   pointerToLoc,
   queuePaths,
   REDACTED,
+  readBodyText,
   readCapped,
   redact,
   redactor,
@@ -292,5 +293,25 @@ describe("readCapped", () => {
     expect(await readCapped(stream(3), 10, "11")).toEqual({ ok: false, seenBytes: 11 });
     expect(await readCapped(stream(6, 6), 10, "garbage")).toEqual({ ok: false, seenBytes: 12 });
     expect(await readCapped(null, 10)).toEqual({ ok: true, bytes: new Uint8Array(0) });
+  });
+});
+
+describe("readBodyText", () => {
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request("http://127.0.0.1/app", { method: "POST", body, headers });
+
+  it("gives UTF-8 text, a 413 past the cap and a 422 at body for bytes that are not UTF-8", async () => {
+    expect(await readBodyText(post('{"prompt":"ü"}'), 100)).toEqual({ ok: true, text: '{"prompt":"ü"}' });
+
+    const tooLarge = await readBodyText(post("x".repeat(11)), 10);
+    expect(tooLarge).toMatchObject({ ok: false, refusal: "too_large", bytes: 11 });
+    if (tooLarge.ok) throw new Error("unreachable");
+    expect(tooLarge.response.status).toBe(413);
+
+    const garbled = await readBodyText(post(new Uint8Array([0x7b, 0xff, 0x7d])), 10);
+    expect(garbled).toMatchObject({ ok: false, refusal: "not_utf8", bytes: 3 });
+    if (garbled.ok) throw new Error("unreachable");
+    expect(garbled.response.status).toBe(422);
+    expect(await garbled.response.json()).toMatchObject({ detail: [{ loc: ["body"], msg: "JSON decode error" }] });
   });
 });

@@ -5,10 +5,9 @@
  */
 import { type EndpointId, INPUT_LIMITS, validateInput } from "@kontext-sdk/schema";
 import {
-  bodyTooLargeResponse,
   parseJsonBounded,
   pointerToLoc,
-  readCapped,
+  readBodyText,
   unreadableBodyResponse,
   validationErrorResponse,
 } from "@kontext-sdk/schema/protocol";
@@ -49,18 +48,9 @@ export async function readJsonBody(
     await request.body?.cancel().catch(() => {});
     return refuse(415, "proxy_unsupported_media_type", "unsupported_media_type", "the request body must be application/json");
   }
-  const read = await readCapped(request.body, maxBytes, request.headers.get("content-length"));
-  if (!read.ok) return tagRefusal(bodyTooLargeResponse(maxBytes), "body_too_large");
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
-  } catch {
-    return tagRefusal(
-      unreadableBodyResponse({ reason: "invalid", message: "the request body is not valid UTF-8" }),
-      "invalid_json",
-    );
-  }
-  const parsed = parseJsonBounded(text, maxDepth);
+  const read = await readBodyText(request, maxBytes);
+  if (!read.ok) return tagRefusal(read.response, read.refusal === "too_large" ? "body_too_large" : "invalid_json");
+  const parsed = parseJsonBounded(read.text, maxDepth);
   if (!parsed.ok)
     return tagRefusal(unreadableBodyResponse(parsed), parsed.reason === "too_deep" ? "json_too_deep" : "invalid_json");
   return parsed;

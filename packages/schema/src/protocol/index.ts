@@ -10,7 +10,7 @@
  *   error-body.ts  both error body shapes: reading (issues, field names, loc ↔ pointer) and answering
  *   text.ts        redaction (every form of a secret), truncation, control-character escaping
  *   json.ts        nesting-depth checks before JSON.parse
- *   body.ts        reading a body through a byte cap (declared and counted)
+ *   body.ts        reading a body through a byte cap (declared and counted), as bytes or UTF-8 text
  *   webhook.ts     the webhook signed message, header names, JWKS URL, tolerance
  *   images.ts      image type sniffing, data URIs
  *   bytes.ts       base64, hex, SHA-256 on web APIs
@@ -19,7 +19,7 @@
  *   errors.ts      KontextError, the base of every error the packages throw
  *   env.ts         fal's key from the environment (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET)
  */
-export { type CappedRead, readCapped } from "./body.js";
+export { type BodyTextRead, type CappedRead, readBodyText, readCapped } from "./body.js";
 export { fromBase64, fromHex, sha256Hex, toBase64, toHex } from "./bytes.js";
 export { type EnvKey, type EnvKeySource, falKeyFromEnv } from "./env.js";
 export {
