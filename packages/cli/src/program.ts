@@ -124,7 +124,23 @@ function clientValidationAsUsage(error: unknown): UsageError | undefined {
 
 type Runner = (command: Command, run: (ctx: CommandContext) => Promise<number>) => Promise<void>;
 
+/**
+ * The whole command line, in the order `--help` lists it: the global flags and help text, then one
+ * group of commands per register function below.
+ */
 export function buildProgram(io: CliIO, runner: Runner): Command {
+  const program = createRootCommand(io);
+  registerImageCommands(program, runner);
+  registerUploadCommand(program, runner);
+  registerQueueCommands(program, runner);
+  registerMockCommand(program, runner);
+  registerContractCommand(program, runner);
+  registerBatchCommand(program, runner);
+  return program;
+}
+
+/** `kontext` itself: the global flags, where its output goes, and the examples after the help. */
+function createRootCommand(io: CliIO): Command {
   const program = new Command("kontext")
     .description("Generate and edit images with FLUX.1 Kontext on fal.ai. Without FAL_KEY it runs on a built-in mock.")
     .version(version, "-v, --version", "print the version")
@@ -167,7 +183,11 @@ Environment: FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET), KONTEXT_BASE_URL, KONTEXT
 Exit codes: 0 done, 1 the job, network or API failed, 2 the input was refused (a bad command line: nothing
 sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrupted (job cancelled).`,
   );
+  return program;
+}
 
+/** generate, edit and multi: one command per endpoint kind, sharing the image flags. */
+function registerImageCommands(program: Command, runner: Runner): void {
   const imageCommand = (name: string, kind: EndpointKind, summary: string) => {
     const command = program
       .command(name)
@@ -183,14 +203,19 @@ sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrup
   imageCommand("generate", "text-to-image", "make images from a prompt");
   imageCommand("edit", "edit", "edit one image following the prompt");
   imageCommand("multi", "multi", "combine several images following the prompt");
+}
 
+function registerUploadCommand(program: Command, runner: Runner): void {
   program
     .command("upload")
     .description("upload an image to fal's storage and print its URL (to pass as --image or image_url)")
     .argument("<file>", "a local PNG, JPEG, WebP, GIF or AVIF file")
     .option("--json", "print {url} as JSON")
     .action(async (file: string, flags: UploadFlags, cmd: Command) => runner(cmd, (ctx) => runUpload(ctx, file, flags)));
+}
 
+/** status, result and cancel: the calls on a request already in the queue, by endpoint and request id. */
+function registerQueueCommands(program: Command, runner: Runner): void {
   program
     .command("status")
     .description("show the queue status of a request")
@@ -223,7 +248,9 @@ sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrup
     .action(async (endpoint: string, id: string, flags, cmd: Command) =>
       runner(cmd, (ctx) => cancelCommand(ctx, endpoint, id, flags)),
     );
+}
 
+function registerMockCommand(program: Command, runner: Runner): void {
   program
     .command("mock")
     .description("run the mock fal queue server in the foreground until Ctrl-C")
@@ -233,7 +260,9 @@ sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrup
     .option("--validate-at <when>", 'where bad input is refused: "result" (like fal) or "submit" (like some gateways)', "result")
     .option("--concurrency-limit <n>", "jobs that may run at once, like fal's account limit (the rest wait in the queue)")
     .action(async (flags, cmd: Command) => runner(cmd, (ctx) => mockCommand(ctx, flags)));
+}
 
+function registerContractCommand(program: Command, runner: Runner): void {
   program
     .command("contract")
     .description("check a fal-compatible endpoint against the spec (default: the built-in mock)")
@@ -243,10 +272,6 @@ sent; or fal's 422), 75 result --no-wait: the job is still running, 130 interrup
     .option("--allow-foreign-urls", "accept status/response/cancel URLs on another origin (gateways that return fal's own URLs)")
     .option("--arazzo", "run the Arazzo workflows with redocly respect instead (needs @redocly/cli installed)")
     .action(async (flags, cmd: Command) => runner(cmd, (ctx) => contractCommand(ctx, flags)));
-
-  registerBatchCommand(program, runner);
-
-  return program;
 }
 
 function addImageOptions(command: Command, kind: EndpointKind): Command {

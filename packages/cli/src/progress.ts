@@ -36,6 +36,27 @@ const STATE_WORDS: Record<QueueStatus["status"], string> = {
 };
 
 export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "submitting"): Progress {
+  const tracker = createTracker(io, initialPhase);
+  if (mode === "quiet") {
+    return { update: () => {}, phase: () => {}, print: (stream, line) => stream.write(`${line}\n`), stop: () => {} };
+  }
+  return mode === "plain" ? plainProgress(io, tracker) : liveProgress(io, tracker);
+}
+
+/** What every mode shows of a job: its state words, queue position, newest log line and elapsed time. */
+interface JobTracker {
+  /** Changed by the renderers' `phase`, and by `apply`. */
+  readonly state: { label: string; position: number | undefined; log: string };
+  elapsed(): string;
+  /** The live line: state, position, elapsed time and newest log line. */
+  describe(): string;
+  /** Takes in a status; says whether the state or position changed, and which log lines are new. */
+  apply(status: QueueStatus): { changed: boolean; logs: LogEntry[] };
+  /** A server's log line made safe for one status line (see logLine). */
+  oneLine(text: string): string;
+}
+
+function createTracker(io: CliIO, initialPhase: string): JobTracker {
   const started = io.now();
   const oneLine = logLine(io.redact);
   const state = { label: initialPhase, position: undefined as number | undefined, log: "" };
@@ -69,31 +90,35 @@ export function createProgress(io: CliIO, mode: ProgressMode, initialPhase = "su
     return { changed: before !== `${state.label}|${state.position}`, logs };
   };
 
-  if (mode === "quiet") {
-    return { update: () => {}, phase: () => {}, print: (stream, line) => stream.write(`${line}\n`), stop: () => {} };
-  }
+  return { state, elapsed, describe, apply, oneLine };
+}
 
-  if (mode === "plain") {
-    const line = (text: string) => io.stderr.write(`[${elapsed()}] ${text}\n`);
-    line(state.label);
-    return {
-      update(status) {
-        const { changed, logs } = apply(status);
-        if (changed) line(state.position !== undefined ? `${state.label} (position ${state.position})` : state.label);
-        for (const entry of logs) line(`log: ${oneLine(entry.message)}`);
-      },
-      phase(label) {
-        state.label = label;
-        line(label);
-      },
-      print: (stream, text) => stream.write(`${text}\n`),
-      stop(final) {
-        // The last status usually said it already ("completed"); do not repeat it.
-        if (final && final !== state.label) line(final);
-      },
-    };
-  }
+/** One timestamped line on stderr per change of state and per new log line. */
+function plainProgress(io: CliIO, tracker: JobTracker): Progress {
+  const { state, elapsed, apply, oneLine } = tracker;
+  const line = (text: string) => io.stderr.write(`[${elapsed()}] ${text}\n`);
+  line(state.label);
+  return {
+    update(status) {
+      const { changed, logs } = apply(status);
+      if (changed) line(state.position !== undefined ? `${state.label} (position ${state.position})` : state.label);
+      for (const entry of logs) line(`log: ${oneLine(entry.message)}`);
+    },
+    phase(label) {
+      state.label = label;
+      line(label);
+    },
+    print: (stream, text) => stream.write(`${text}\n`),
+    stop(final) {
+      // The last status usually said it already ("completed"); do not repeat it.
+      if (final && final !== state.label) line(final);
+    },
+  };
+}
 
+/** One spinner line on the terminal, rewritten in place as the job moves and the time passes. */
+function liveProgress(io: CliIO, tracker: JobTracker): Progress {
+  const { state, elapsed, describe, apply } = tracker;
   // isEnabled: progressMode() already decided this is a terminal; ora must not second-guess it.
   const spinner: Ora = ora({
     stream: io.stderr as NodeJS.WritableStream,

@@ -36,10 +36,50 @@ function number(name: string, value: string | undefined, min = 0, max = Number.P
   return parsed;
 }
 
+/** The parsed command line: flag name to its text (or `true` for --help). */
+type Flags = Record<string, string | boolean | undefined>;
+
+const flagText = (flags: Flags, name: string) => flags[name] as string | undefined;
+
 async function main() {
-  let values: Record<string, string | boolean | undefined>;
+  const flags = parseFlags();
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // Checked in the order the flags are listed, so with several bad flags the first one is named.
+  const { auth, validateAt, cors } = choiceFlags(flags);
+  const concurrency = concurrencyFlag(flags);
+  const faults = faultFlags(flags);
+  const server = await startMockServer({
+    port: number("port", flagText(flags, "port"), 0, 65535),
+    host: flagText(flags, "host"),
+    auth,
+    validateAt,
+    cors,
+    ...(concurrency === undefined ? {} : { concurrencyLimit: concurrency }),
+    faults,
+    seed: number("seed", flagText(flags, "seed")),
+    timeline: {
+      stepMs: number("step", flagText(flags, "step")),
+      queueSteps: number("queue-steps", flagText(flags, "queue-steps")),
+      progressSteps: number("progress-steps", flagText(flags, "progress-steps")),
+    },
+  });
+  process.stdout.write(
+    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n  webhook keys (JWKS): ${server.url}/.well-known/jwks.json\n  input validated at: ${validateAt}\n`,
+  );
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+/** The command line, or the parser's complaint and the usage on stderr with exit 2. */
+function parseFlags(): Flags {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       options: {
         port: { type: "string", default: "4010" },
         host: { type: "string", default: "127.0.0.1" },
@@ -56,68 +96,54 @@ async function main() {
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-    }));
+    }).values;
   } catch (error) {
     process.stderr.write(`kontext-mock: ${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const auth = str("auth");
+}
+
+/** The flags that take one of a few words (--auth, --validate-at, --cors); exit 2 on any other. */
+function choiceFlags(flags: Flags): { auth: "required" | "any"; validateAt: "result" | "submit"; cors: MockCors } {
+  const auth = flagText(flags, "auth");
   if (auth !== "required" && auth !== "any") {
     process.stderr.write(`kontext-mock: --auth must be "required" or "any" (got ${auth})\n`);
     process.exit(2);
   }
-  const validateAt = str("validate-at");
+  const validateAt = flagText(flags, "validate-at");
   if (validateAt !== "result" && validateAt !== "submit") {
     process.stderr.write(`kontext-mock: --validate-at must be "result" or "submit" (got ${validateAt})\n`);
     process.exit(2);
   }
-  const corsFlag = str("cors");
+  const corsFlag = flagText(flags, "cors");
   if (corsFlag !== "localhost" && corsFlag !== "*" && corsFlag !== "off") {
     process.stderr.write(`kontext-mock: --cors must be "localhost", "*" or "off" (got ${corsFlag})\n`);
     process.exit(2);
   }
-  const cors: MockCors = corsFlag === "off" ? false : corsFlag;
-  const concurrency = number("concurrency-limit", str("concurrency-limit"), 1);
+  return { auth, validateAt, cors: corsFlag === "off" ? false : corsFlag };
+}
+
+/** --concurrency-limit: a whole number of at least 1, or none (no limit). */
+function concurrencyFlag(flags: Flags): number | undefined {
+  const concurrency = number("concurrency-limit", flagText(flags, "concurrency-limit"), 1);
   if (concurrency !== undefined && !Number.isInteger(concurrency)) {
     process.stderr.write(`kontext-mock: --concurrency-limit must be a whole number (got ${concurrency})\n`);
     process.exit(2);
   }
+  return concurrency;
+}
+
+/** --latency and --fail-rate as the server's fault rules. */
+function faultFlags(flags: Flags): FaultRule[] {
   const faults: FaultRule[] = [];
-  const latency = number("latency", str("latency"));
+  const latency = number("latency", flagText(flags, "latency"));
   if (latency) faults.push({ kind: "latency", ms: latency });
-  const failRate = number("fail-rate", str("fail-rate"), 0, 1);
+  const failRate = number("fail-rate", flagText(flags, "fail-rate"), 0, 1);
   // No explicit status: each operation answers a retryable error its spec lists (429; 503 for results, 504 for sync runs).
   // Cancel and the status stream list no such errors in the spec, so they are left alone.
   if (failRate)
     faults.push({ kind: "status", probability: failRate, retryAfter: 1, operation: ["submit", "status", "result", "run"] });
-  const server = await startMockServer({
-    port: number("port", str("port"), 0, 65535),
-    host: str("host"),
-    auth,
-    validateAt,
-    cors,
-    ...(concurrency === undefined ? {} : { concurrencyLimit: concurrency }),
-    faults,
-    seed: number("seed", str("seed")),
-    timeline: {
-      stepMs: number("step", str("step")),
-      queueSteps: number("queue-steps", str("queue-steps")),
-      progressSteps: number("progress-steps", str("progress-steps")),
-    },
-  });
-  process.stdout.write(
-    `kontext-mock listening on ${server.url}\n  queue: ${server.url}\n  sync:  ${server.url}/sync\n  key:   any "Key <x>" or "Bearer <x>"${auth === "any" ? " (or none)" : ""}\n  webhook keys (JWKS): ${server.url}/.well-known/jwks.json\n  input validated at: ${validateAt}\n`,
-  );
-  const stop = () => {
-    void server.close().then(() => process.exit(0));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  return faults;
 }
 
 /**

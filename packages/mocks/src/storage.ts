@@ -76,102 +76,22 @@ const INITIATE = /^\/storage\/upload\/(initiate|initiate-multipart)$/;
 const UPLOAD = /^\/storage\/uploads\/([0-9a-f]{32})(?:\/(\d+|complete))?$/;
 const FILE = /^\/storage\/files\/([0-9a-f]{32})\/([^/]+)$/;
 
+/** What the storage routes share: the uploads by token, the mock's clock and the limits. */
+interface StorageState {
+  uploads: Map<string, Upload>;
+  now: () => number;
+  maxBytes: number;
+  defaultTtl: number;
+}
+
 export function createStorageSimulator(now: () => number, options: StorageOptions = {}): StorageSimulator {
-  const maxBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
-  const defaultTtl = options.fileTtlMs ?? DEFAULT_FILE_TTL_MS;
-  const uploads = new Map<string, Upload>();
-
-  async function initiate(request: Request, multipart: boolean, origin: string): Promise<Response> {
-    const read = await readBodyText(request, 64 * 1024);
-    if (!read.ok) return read.response;
-    let body: { content_type?: unknown; file_name?: unknown };
-    try {
-      body = JSON.parse(read.text);
-    } catch {
-      return invalid(["body"], "JSON decode error", "json_invalid");
-    }
-    if (typeof body?.file_name !== "string" || !body.file_name)
-      return invalid(["body", "file_name"], "Field required", "missing");
-    const ttlMs = lifecycleTtl(request.headers.get("x-fal-object-lifecycle"), defaultTtl);
-    if (ttlMs === undefined) return invalid(["header", "x-fal-object-lifecycle"], "Invalid lifecycle preference", "value_error");
-    const token = randomHex(16);
-    const upload: Upload = {
-      token,
-      signature: randomHex(16),
-      fileName: body.file_name.replace(/[^A-Za-z0-9._-]/g, "_"),
-      contentType: typeof body.content_type === "string" && body.content_type ? body.content_type : "application/octet-stream",
-      multipart,
-      parts: new Map(),
-      expiresAt: Number.POSITIVE_INFINITY,
-      ttlMs,
-    };
-    uploads.set(token, upload);
-    return jsonResponse(200, {
-      upload_url: `${origin}/storage/uploads/${token}?signature=${upload.signature}`,
-      file_url: fileUrl(origin, upload),
-    });
-  }
-
-  async function receive(request: Request, upload: Upload, target: string | undefined): Promise<Response> {
-    if (target === "complete") return complete(request, upload);
-    if (request.method !== "PUT") return methodNotAllowed();
-    if (target === undefined) {
-      if (upload.multipart) return flatErrorResponse(400, "this upload takes parts", "bad_request");
-      const bytes = await readBytes(request, maxBytes);
-      if (bytes instanceof Response) return bytes;
-      return store(upload, bytes, request.headers.get("content-type"));
-    }
-    if (!upload.multipart) return flatErrorResponse(400, "this upload takes no parts", "bad_request");
-    const partNumber = Number(target);
-    const stored = [...upload.parts.values()].reduce((sum, part) => sum + part.bytes.length, 0);
-    const bytes = await readBytes(request, maxBytes - stored);
-    if (bytes instanceof Response) return bytes;
-    const etag = `"${(await sha256Hex(bytes)).slice(0, 32)}"`;
-    upload.parts.set(partNumber, { bytes, etag });
-    return jsonResponse(200, { partNumber, etag }, { etag });
-  }
-
-  async function complete(request: Request, upload: Upload): Promise<Response> {
-    if (request.method !== "POST") return methodNotAllowed();
-    const read = await readBodyText(request, 1024 * 1024);
-    if (!read.ok) return read.response;
-    let parts: { partNumber?: unknown; etag?: unknown }[] | undefined;
-    try {
-      parts = (JSON.parse(read.text) as { parts?: typeof parts }).parts;
-    } catch {
-      return invalid(["body"], "JSON decode error", "json_invalid");
-    }
-    if (!Array.isArray(parts) || parts.length === 0) return invalid(["body", "parts"], "Field required", "missing");
-    const chunks: Uint8Array[] = [];
-    for (const [index, part] of parts.entries()) {
-      const stored = upload.parts.get(Number(part?.partNumber));
-      if (part?.partNumber !== index + 1 || !stored || stored.etag !== part.etag) {
-        return flatErrorResponse(400, `part ${index + 1} is missing or its etag does not match`, "bad_request");
-      }
-      chunks.push(stored.bytes);
-    }
-    upload.parts.clear();
-    return store(upload, concat(chunks), upload.contentType);
-  }
-
-  function store(upload: Upload, bytes: Uint8Array, contentType: string | null): Response {
-    upload.bytes = bytes;
-    if (contentType && contentType !== "application/octet-stream") upload.contentType = contentType;
-    upload.expiresAt = now() + upload.ttlMs;
-    return jsonResponse(200, { size: bytes.length });
-  }
-
-  function serve(upload: Upload | undefined, name: string, method: string): Response {
-    if (method !== "GET" && method !== "HEAD") return methodNotAllowed();
-    if (!upload?.bytes || upload.fileName !== name || now() >= upload.expiresAt) {
-      if (upload?.bytes && now() >= upload.expiresAt) uploads.delete(upload.token);
-      return flatErrorResponse(404, "File not found", "not_found");
-    }
-    return new Response(method === "HEAD" ? null : (upload.bytes as BodyInit), {
-      status: 200,
-      headers: { "content-type": upload.contentType, "content-length": String(upload.bytes.length) },
-    });
-  }
+  const state: StorageState = {
+    uploads: new Map(),
+    now,
+    maxBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    defaultTtl: options.fileTtlMs ?? DEFAULT_FILE_TTL_MS,
+  };
+  const { uploads } = state;
 
   return {
     owns: (path) => path.startsWith("/storage/"),
@@ -180,7 +100,7 @@ export function createStorageSimulator(now: () => number, options: StorageOption
       const initiateMatch = INITIATE.exec(path);
       if (initiateMatch) {
         if (request.method !== "POST") return methodNotAllowed();
-        return initiate(request, initiateMatch[1] === "initiate-multipart", origin);
+        return initiate(state, request, initiateMatch[1] === "initiate-multipart", origin);
       }
       const uploadMatch = UPLOAD.exec(path);
       if (uploadMatch) {
@@ -189,10 +109,10 @@ export function createStorageSimulator(now: () => number, options: StorageOption
         if (!upload || url.searchParams.get("signature") !== upload.signature || upload.bytes) {
           return flatErrorResponse(403, "The signed upload URL is not valid", "forbidden");
         }
-        return receive(request, upload, uploadMatch[2]);
+        return receive(state, request, upload, uploadMatch[2]);
       }
       const fileMatch = FILE.exec(path);
-      if (fileMatch) return serve(uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
+      if (fileMatch) return serve(state, uploads.get(fileMatch[1]!), decodeURIComponent(fileMatch[2]!), request.method);
       return notFound();
     },
     clear: () => uploads.clear(),
@@ -207,6 +127,102 @@ export function createStorageSimulator(now: () => number, options: StorageOption
           expiresAt: upload.expiresAt,
         })),
   };
+}
+
+/** `POST /storage/upload/initiate[-multipart]`: a new upload and its signed URL. */
+async function initiate(state: StorageState, request: Request, multipart: boolean, origin: string): Promise<Response> {
+  const read = await readBodyText(request, 64 * 1024);
+  if (!read.ok) return read.response;
+  let body: { content_type?: unknown; file_name?: unknown };
+  try {
+    body = JSON.parse(read.text);
+  } catch {
+    return invalid(["body"], "JSON decode error", "json_invalid");
+  }
+  if (typeof body?.file_name !== "string" || !body.file_name) return invalid(["body", "file_name"], "Field required", "missing");
+  const ttlMs = lifecycleTtl(request.headers.get("x-fal-object-lifecycle"), state.defaultTtl);
+  if (ttlMs === undefined) return invalid(["header", "x-fal-object-lifecycle"], "Invalid lifecycle preference", "value_error");
+  const token = randomHex(16);
+  const upload: Upload = {
+    token,
+    signature: randomHex(16),
+    fileName: body.file_name.replace(/[^A-Za-z0-9._-]/g, "_"),
+    contentType: typeof body.content_type === "string" && body.content_type ? body.content_type : "application/octet-stream",
+    multipart,
+    parts: new Map(),
+    expiresAt: Number.POSITIVE_INFINITY,
+    ttlMs,
+  };
+  state.uploads.set(token, upload);
+  return jsonResponse(200, {
+    upload_url: `${origin}/storage/uploads/${token}?signature=${upload.signature}`,
+    file_url: fileUrl(origin, upload),
+  });
+}
+
+/** The signed upload URL: `PUT` the whole file, `PUT …/{n}` one part, `POST …/complete` the parts. */
+async function receive(state: StorageState, request: Request, upload: Upload, target: string | undefined): Promise<Response> {
+  if (target === "complete") return complete(state, request, upload);
+  if (request.method !== "PUT") return methodNotAllowed();
+  if (target === undefined) {
+    if (upload.multipart) return flatErrorResponse(400, "this upload takes parts", "bad_request");
+    const bytes = await readBytes(request, state.maxBytes);
+    if (bytes instanceof Response) return bytes;
+    return store(state, upload, bytes, request.headers.get("content-type"));
+  }
+  if (!upload.multipart) return flatErrorResponse(400, "this upload takes no parts", "bad_request");
+  const partNumber = Number(target);
+  const stored = [...upload.parts.values()].reduce((sum, part) => sum + part.bytes.length, 0);
+  const bytes = await readBytes(request, state.maxBytes - stored);
+  if (bytes instanceof Response) return bytes;
+  const etag = `"${(await sha256Hex(bytes)).slice(0, 32)}"`;
+  upload.parts.set(partNumber, { bytes, etag });
+  return jsonResponse(200, { partNumber, etag }, { etag });
+}
+
+/** `POST {upload_url}/complete`: the parts, in order and with their etags, become the file. */
+async function complete(state: StorageState, request: Request, upload: Upload): Promise<Response> {
+  if (request.method !== "POST") return methodNotAllowed();
+  const read = await readBodyText(request, 1024 * 1024);
+  if (!read.ok) return read.response;
+  let parts: { partNumber?: unknown; etag?: unknown }[] | undefined;
+  try {
+    parts = (JSON.parse(read.text) as { parts?: typeof parts }).parts;
+  } catch {
+    return invalid(["body"], "JSON decode error", "json_invalid");
+  }
+  if (!Array.isArray(parts) || parts.length === 0) return invalid(["body", "parts"], "Field required", "missing");
+  const chunks: Uint8Array[] = [];
+  for (const [index, part] of parts.entries()) {
+    const stored = upload.parts.get(Number(part?.partNumber));
+    if (part?.partNumber !== index + 1 || !stored || stored.etag !== part.etag) {
+      return flatErrorResponse(400, `part ${index + 1} is missing or its etag does not match`, "bad_request");
+    }
+    chunks.push(stored.bytes);
+  }
+  upload.parts.clear();
+  return store(state, upload, concat(chunks), upload.contentType);
+}
+
+/** Keeps the file's bytes and starts its lifetime on the mock's clock. */
+function store(state: StorageState, upload: Upload, bytes: Uint8Array, contentType: string | null): Response {
+  upload.bytes = bytes;
+  if (contentType && contentType !== "application/octet-stream") upload.contentType = contentType;
+  upload.expiresAt = state.now() + upload.ttlMs;
+  return jsonResponse(200, { size: bytes.length });
+}
+
+/** `GET`/`HEAD /storage/files/{token}/{name}`: the stored bytes until they expire (then forgotten). */
+function serve(state: StorageState, upload: Upload | undefined, name: string, method: string): Response {
+  if (method !== "GET" && method !== "HEAD") return methodNotAllowed();
+  if (!upload?.bytes || upload.fileName !== name || state.now() >= upload.expiresAt) {
+    if (upload?.bytes && state.now() >= upload.expiresAt) state.uploads.delete(upload.token);
+    return flatErrorResponse(404, "File not found", "not_found");
+  }
+  return new Response(method === "HEAD" ? null : (upload.bytes as BodyInit), {
+    status: 200,
+    headers: { "content-type": upload.contentType, "content-length": String(upload.bytes.length) },
+  });
 }
 
 const fileUrl = (origin: string, upload: Upload) =>
