@@ -13,7 +13,7 @@
 import { resolve } from "node:path";
 import type { KontextLiteClient, KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, KontextOutput } from "@kontext-sdk/schema";
-import { clientEngine, followOptions } from "./engine.js";
+import { clientEngine, type FollowOptions, followOptions, type JobEngine } from "./engine.js";
 import { BatchError, isConnectionRefused, isRateLimited, type JobError, toJobError } from "./errors.js";
 import { type BatchJob, type InputProblem, type ReadJobsOptions, readJobs } from "./input.js";
 import { completedLine, failedLine, problemLine, summarizeJob, tallyFailures } from "./job-summary.js";
@@ -145,79 +145,23 @@ const failure = (error: JobError) => JSON.stringify(error);
 /** Starts a worker: it processes jobs until closed. */
 export async function startBatchWorker(options: WorkerOptions): Promise<BatchWorker> {
   const bullmq = await loadBullMQ();
-  const { Worker, UnrecoverableError, Queue } = bullmq;
   const name = options.queue ?? DEFAULT_QUEUE;
   const out = resolve(options.out);
   const engine = clientEngine(options.client);
   const follow = followOptions(options.mode ?? "poll", options.pollInterval);
-  const queue = new Queue<QueuedJobData>(name, { connection: connectionOf(options) });
+  const queue = new bullmq.Queue<QueuedJobData>(name, { connection: connectionOf(options) });
   const { mkdir } = await import("node:fs/promises");
   await mkdir(out, { recursive: true });
 
-  const worker = new Worker<QueuedJobData, QueuedJobResult>(
-    name,
-    async (job) => {
-      const data = job.data;
-      const fail = (error: JobError) => {
-        options.onJob?.({ id: data.id, status: "failed", error });
-        return new UnrecoverableError(failure(error));
-      };
-      // The job's data is its journal: an earlier attempt's request id is followed, its bare intent is uncertain.
-      const step = unfinishedStep(data, Boolean(options.resubmitUncertain));
-      if (step.step === "uncertain") throw fail(uncertainFailure("a worker"));
-      let requestId = step.step === "follow" ? step.requestId : undefined;
-      const followed = Boolean(requestId);
-      let result: KontextResult<EndpointId>;
-      if (!requestId) {
-        await job.updateData({ ...data, intentAt: Date.now() });
-        const handle = engine.start(data.endpoint, data.input as never, follow);
-        try {
-          requestId = await handle.requestId;
-        } catch (error) {
-          if (isRateLimited(error) || isConnectionRefused(error)) {
-            // Nothing was queued: clear the intent and put the job back, pausing the whole queue a moment.
-            await job.updateData({ ...data, intentAt: undefined });
-            if (isRateLimited(error)) {
-              await queue.rateLimit(1_000);
-              throw Worker.RateLimitError();
-            }
-            throw error;
-          }
-          throw fail(toJobError(error, "submit"));
-        }
-        await job.updateData({ ...data, intentAt: data.intentAt ?? Date.now(), requestId, submittedAt: Date.now() });
-        try {
-          result = await handle.result();
-        } catch (error) {
-          throw followFailure(error, fail);
-        }
-      } else {
-        try {
-          result = await engine.follow(data.endpoint, requestId, follow).result();
-        } catch (error) {
-          throw followFailure(error, fail);
-        }
-      }
-      const output = result.data as KontextOutput;
-      // A failed download is retried by BullMQ (attempts): the next attempt follows, it does not submit.
-      const files = await saveImages(out, data.id, output, options.fetch ?? globalThis.fetch);
-      const summary: QueuedJobResult = {
-        ...summarizeJob({ requestId, output, files, submittedAt: data.submittedAt, requests: options.meter?.count(requestId) }),
-        ...(followed ? { followed } : {}),
-      };
-      options.meter?.forget(requestId);
-      options.onJob?.({ id: data.id, status: "completed", ...(followed ? { followed } : {}) });
-      return summary;
-    },
-    {
-      connection: connectionOf(options),
-      concurrency: options.concurrency ?? 2,
-      lockDuration: options.lockDuration ?? 30_000,
-      stalledInterval: options.stalledInterval ?? 30_000,
-      // A job may outlive several dead workers; it is never resubmitted, so letting it stall again is safe.
-      maxStalledCount: 10,
-    },
-  );
+  const context: WorkerContext = { bullmq, queue, engine, follow, out, options };
+  const worker = new bullmq.Worker<QueuedJobData, QueuedJobResult>(name, (job) => processJob(job, context), {
+    connection: connectionOf(options),
+    concurrency: options.concurrency ?? 2,
+    lockDuration: options.lockDuration ?? 30_000,
+    stalledInterval: options.stalledInterval ?? 30_000,
+    // A job may outlive several dead workers; it is never resubmitted, so letting it stall again is safe.
+    maxStalledCount: 10,
+  });
   // Without a listener an 'error' event would crash the process; connection trouble is retried by ioredis.
   worker.on("error", () => {});
   await worker.waitUntilReady();
@@ -229,8 +173,99 @@ export async function startBatchWorker(options: WorkerOptions): Promise<BatchWor
   };
 }
 
+/** What every job of one worker reads, set up once when the worker starts. */
+interface WorkerContext {
+  bullmq: BullMQ;
+  /** The worker's own handle on its queue, to pause it all when fal rate-limits a submit. */
+  queue: import("bullmq").Queue<QueuedJobData>;
+  engine: JobEngine;
+  follow: FollowOptions;
+  /** The images' folder, resolved. */
+  out: string;
+  options: WorkerOptions;
+}
+
+type WorkerJob = import("bullmq").Job<QueuedJobData, QueuedJobResult>;
+
+/** Reports a job failed for good and makes the error that tells BullMQ not to try it again. */
+type Fail = (error: JobError) => Error;
+
+/** One attempt at a queued job: submit it, or follow the request id an earlier attempt recorded; then save its images. */
+async function processJob(job: WorkerJob, context: WorkerContext): Promise<QueuedJobResult> {
+  const { data } = job;
+  const { options } = context;
+  const fail: Fail = (error) => {
+    options.onJob?.({ id: data.id, status: "failed", error });
+    return new context.bullmq.UnrecoverableError(failure(error));
+  };
+  // The job's data is its journal: an earlier attempt's request id is followed, its bare intent is uncertain.
+  const step = unfinishedStep(data, Boolean(options.resubmitUncertain));
+  if (step.step === "uncertain") throw fail(uncertainFailure("a worker"));
+  const followed = step.step === "follow";
+  const { requestId, result } = followed
+    ? await followRecorded(step.requestId, data, context, fail)
+    : await submitAndFollow(job, context, fail);
+  const output = result.data as KontextOutput;
+  // A failed download is retried by BullMQ (attempts): the next attempt follows, it does not submit.
+  const files = await saveImages(context.out, data.id, output, options.fetch ?? globalThis.fetch);
+  const summary: QueuedJobResult = {
+    ...summarizeJob({ requestId, output, files, submittedAt: data.submittedAt, requests: options.meter?.count(requestId) }),
+    ...(followed ? { followed } : {}),
+  };
+  options.meter?.forget(requestId);
+  options.onJob?.({ id: data.id, status: "completed", ...(followed ? { followed } : {}) });
+  return summary;
+}
+
+interface Finished {
+  requestId: string;
+  result: KontextResult<EndpointId>;
+}
+
+/** A later attempt: follows the request id in the job's data (never submits again). */
+async function followRecorded(requestId: string, data: QueuedJobData, context: WorkerContext, fail: Fail): Promise<Finished> {
+  try {
+    return { requestId, result: await context.engine.follow(data.endpoint, requestId, context.follow).result() };
+  } catch (error) {
+    throw followFailure(error, fail);
+  }
+}
+
+/**
+ * A first attempt: the intent goes into the job's data before the submit, the request id right after
+ * its answer, then the job is followed. A submit that provably queued nothing (rate limited, connection
+ * refused) clears the intent and hands the job back to BullMQ.
+ */
+async function submitAndFollow(job: WorkerJob, context: WorkerContext, fail: Fail): Promise<Finished> {
+  // The data as it was before this attempt wrote to it (`updateData` replaces `job.data`).
+  const { data } = job;
+  await job.updateData({ ...data, intentAt: Date.now() });
+  const handle = context.engine.start(data.endpoint, data.input as never, context.follow);
+  let requestId: string;
+  try {
+    requestId = await handle.requestId;
+  } catch (error) {
+    if (isRateLimited(error) || isConnectionRefused(error)) {
+      // Nothing was queued: clear the intent and put the job back, pausing the whole queue a moment.
+      await job.updateData({ ...data, intentAt: undefined });
+      if (isRateLimited(error)) {
+        await context.queue.rateLimit(1_000);
+        throw context.bullmq.Worker.RateLimitError();
+      }
+      throw error;
+    }
+    throw fail(toJobError(error, "submit"));
+  }
+  await job.updateData({ ...data, intentAt: data.intentAt ?? Date.now(), requestId, submittedAt: Date.now() });
+  try {
+    return { requestId, result: await handle.result() };
+  } catch (error) {
+    throw followFailure(error, fail);
+  }
+}
+
 /** Follow failures worth another attempt (the next one follows the same request id) are thrown as is. */
-function followFailure(error: unknown, fail: (error: JobError) => Error): unknown {
+function followFailure(error: unknown, fail: Fail): unknown {
   const typed = toJobError(error, "follow");
   return isRefollowable(typed.reason) ? error : fail(typed);
 }

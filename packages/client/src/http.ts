@@ -56,8 +56,9 @@ export interface Transport {
 
 /**
  * Auth, proxying, per-call timeout and the retry loop, around the one fetch everything goes through.
- * A closure over the options read once (trusted origins, key resolver, retry policy, size cap) with its
- * steps as named inner functions: `headersFor`, `attempt` (one try), `shouldRetry`, and `send` (the loop).
+ * The steps that take their inputs as arguments live below (`headersFor`, `shouldRetry`); what stays here
+ * is `attempt` (one try) and `send` (the loop), a closure over the options read once (fetch, timeout,
+ * proxy, retry policy, size cap) and the key last resolved, which `currentKey` hands out.
  */
 export function createTransport(options: KontextClientOptions, hosts: string[]): Transport {
   const trusted = hosts.map(originOf);
@@ -67,34 +68,6 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
   const fetcher = options.fetch ?? ((...args) => globalThis.fetch(...args));
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let lastKey: string | undefined;
-
-  /**
-   * Whether a failed HTTP answer is worth another try: fal's `x-fal-retryable` when it says (true or false,
-   * whatever the status), otherwise a status in the user's `retry.statuses`, never a user start-timeout
-   * (asking again cannot start the job sooner). Only the options decide: the error's own `retryable` is a
-   * hint from the built-in list, so it would stop `statuses` narrowing that list.
-   */
-  const retryableAnswer = (response: Response) => {
-    if (!retry) return false;
-    const hint = retryableHint(response.headers.get(FAL_HEADERS.retryable));
-    if (hint !== undefined) return hint;
-    return retry.statuses.includes(response.status) && !isUserTimeout(response.headers);
-  };
-
-  function headersFor(call: Call, mode: Mode, key: string | undefined): Headers {
-    const headers = new Headers(options.headers);
-    for (const [name, value] of new Headers(call.headers)) headers.set(name, value);
-    if (!headers.has("accept")) headers.set("accept", mode === "stream" ? "text/event-stream" : "application/json");
-    if (call.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
-    // Credentials only for the configured hosts: a URL from anywhere else never sees them.
-    if (key && trusted.includes(originOf(call.url))) headers.set("authorization", `${options.authScheme ?? "Key"} ${key}`);
-    if (options.proxyUrl && !call.url.startsWith(options.proxyUrl)) {
-      // fal's proxy protocol (what @fal-ai/client's proxyUrl does): same method and body, sent to the
-      // proxy, with the real URL in a header; the proxy adds the server-side key.
-      headers.set(FAL_HEADERS.targetUrl, call.url);
-    }
-    return headers;
-  }
 
   /** One try: fetch, then read the answer (capped) unless the caller takes the body itself. */
   async function attempt(call: Call, mode: Mode, headers: Headers, what: string, secrets: string[]): Promise<Attempt> {
@@ -114,7 +87,8 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
     let response: Response | undefined;
     try {
       response = await race(fetcher(target, { method: call.method, headers, body: call.body, signal }));
-      if (response.ok ? mode !== "json" : mode === "raw" && !retryableAnswer(response)) return { done: [undefined, response] };
+      if (response.ok ? mode !== "json" : mode === "raw" && !retryableAnswer(retry, response))
+        return { done: [undefined, response] };
       const text = await race(readTextCapped(response, maxResponseBytes, { what, requestId: call.requestId }));
       if (response.ok) {
         try {
@@ -135,36 +109,16 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
     }
   }
 
-  /** Whether to try again after `failed`: idempotent calls on anything retryable, `once` calls only provably unsent. */
-  function shouldRetry(call: Call, failed: Exclude<Attempt, { done: unknown }>): boolean {
-    const { failure, response } = failed;
-    const answer = failure instanceof KontextApiError && !isTooLarge(failure) && retryableFailure(failure, response);
-    // A 429 means the server did not take the request, so even a submit can be sent again.
-    return call.once
-      ? isConnectionRefused(failure) || (answer && response?.status === 429)
-      : answer || failure instanceof KontextTimeoutError;
-  }
-
-  /**
-   * Whether a failure short of the size cap may be retried: no answer at all (a network error) always; a
-   * garbled 2xx as its error says; any other answer by `retryableAnswer`.
-   */
-  function retryableFailure(failure: KontextApiError, response: Response | undefined): boolean {
-    if (failure instanceof KontextNetworkError) return true;
-    if (!response) return failure.retryable;
-    return response.ok ? failure.retryable : retryableAnswer(response);
-  }
-
   const send: Send = async (call, mode = "json") => {
     const key = await resolveKey();
     lastKey = key;
     const secrets = key ? [key] : [];
-    const headers = headersFor(call, mode, key);
+    const headers = headersFor(options, trusted, call, mode, key);
     const what = `${call.method} ${call.url.replace(/^\w+:\/\/[^/]+|\?.*$/g, "")}`;
     for (let attemptNumber = 0; ; attemptNumber++) {
       const outcome = await attempt(call, mode, headers, what, secrets);
       if ("done" in outcome) return outcome.done;
-      if (!retry || attemptNumber >= retry.maxRetries || !shouldRetry(call, outcome)) {
+      if (!retry || attemptNumber >= retry.maxRetries || !shouldRetry(retry, call, outcome)) {
         if (mode === "raw" && outcome.response && outcome.text !== undefined)
           return [undefined, new Response(outcome.text, outcome.response)];
         throw redactError(outcome.failure, secrets);
@@ -173,6 +127,61 @@ export function createTransport(options: KontextClientOptions, hosts: string[]):
     }
   };
   return { send, currentKey: () => lastKey, maxResponseBytes };
+}
+
+/** A call's headers: the client's, then the call's, the defaults, the key (trusted hosts only) and the proxy's target. */
+function headersFor(
+  options: KontextClientOptions,
+  trusted: (string | undefined)[],
+  call: Call,
+  mode: Mode,
+  key: string | undefined,
+): Headers {
+  const headers = new Headers(options.headers);
+  for (const [name, value] of new Headers(call.headers)) headers.set(name, value);
+  if (!headers.has("accept")) headers.set("accept", mode === "stream" ? "text/event-stream" : "application/json");
+  if (call.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
+  // Credentials only for the configured hosts: a URL from anywhere else never sees them.
+  if (key && trusted.includes(originOf(call.url))) headers.set("authorization", `${options.authScheme ?? "Key"} ${key}`);
+  if (options.proxyUrl && !call.url.startsWith(options.proxyUrl)) {
+    // fal's proxy protocol (what @fal-ai/client's proxyUrl does): same method and body, sent to the
+    // proxy, with the real URL in a header; the proxy adds the server-side key.
+    headers.set(FAL_HEADERS.targetUrl, call.url);
+  }
+  return headers;
+}
+
+/**
+ * Whether a failed HTTP answer is worth another try: fal's `x-fal-retryable` when it says (true or false,
+ * whatever the status), otherwise a status in the user's `retry.statuses`, never a user start-timeout
+ * (asking again cannot start the job sooner). Only the options decide: the error's own `retryable` is a
+ * hint from the built-in list, so it would stop `statuses` narrowing that list.
+ */
+function retryableAnswer(retry: RetryOptions | false, response: Response): boolean {
+  if (!retry) return false;
+  const hint = retryableHint(response.headers.get(FAL_HEADERS.retryable));
+  if (hint !== undefined) return hint;
+  return retry.statuses.includes(response.status) && !isUserTimeout(response.headers);
+}
+
+/** Whether to try again after `failed`: idempotent calls on anything retryable, `once` calls only provably unsent. */
+function shouldRetry(retry: RetryOptions | false, call: Call, failed: Exclude<Attempt, { done: unknown }>): boolean {
+  const { failure, response } = failed;
+  const answer = failure instanceof KontextApiError && !isTooLarge(failure) && retryableFailure(retry, failure, response);
+  // A 429 means the server did not take the request, so even a submit can be sent again.
+  return call.once
+    ? isConnectionRefused(failure) || (answer && response?.status === 429)
+    : answer || failure instanceof KontextTimeoutError;
+}
+
+/**
+ * Whether a failure short of the size cap may be retried: no answer at all (a network error) always; a
+ * garbled 2xx as its error says; any other answer by `retryableAnswer`.
+ */
+function retryableFailure(retry: RetryOptions | false, failure: KontextApiError, response: Response | undefined): boolean {
+  if (failure instanceof KontextNetworkError) return true;
+  if (!response) return failure.retryable;
+  return response.ok ? failure.retryable : retryableAnswer(retry, response);
 }
 
 /** The `errorType` of an answer over `maxResponseBytes`. */

@@ -110,27 +110,6 @@ export function createStorage(
 ): KontextStorage {
   const policy = signedUrlRetry(retry);
 
-  async function initiate(kind: "initiate" | "initiate-multipart", blob: Blob, fileName: string, options: UploadOptions) {
-    const headers: Record<string, string> = {};
-    if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
-    const [data] = await send({
-      method: "POST",
-      url: `${joinUrl(storageBaseUrl, `/storage/upload/${kind}`)}?storage_type=fal-cdn-v3`,
-      body: JSON.stringify({ content_type: blob.type, file_name: fileName }),
-      headers,
-      signal: options.signal,
-    });
-    const answer = data as Partial<Initiated> | undefined;
-    if (typeof answer?.upload_url !== "string" || typeof answer.file_url !== "string") {
-      throw new KontextApiError("POST storage upload initiate: the answer has no upload_url/file_url", {
-        status: 200,
-        body: data,
-        retryable: true,
-      });
-    }
-    return answer as Initiated;
-  }
-
   /** One PUT (or POST) to a signed URL, tried again on a network error or a retryable status, as `policy` says. */
   async function toSignedUrl(
     method: "PUT" | "POST",
@@ -146,14 +125,7 @@ export function createStorage(
         // An injected fetch may ignore its signal; racing it keeps an abort prompt anyway (as the transport does).
         const response = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
         if (response.ok) return response;
-        const read = await readCapped(response.body, SIGNED_ANSWER_BYTES).catch(() => undefined);
-        const text = read?.ok ? new TextDecoder().decode(read.bytes) : "";
-        const reason = describeErrorBody(text, 120) || response.statusText || "no details";
-        failure = new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${reason}`, {
-          status: response.status,
-          body: text,
-          retryable: signedUrlStatus(response.status),
-        });
+        failure = await signedUrlFailure(method, response);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         failure = new KontextNetworkError(`${method} upload: ${error instanceof Error ? error.message : error}`, error);
@@ -164,7 +136,7 @@ export function createStorage(
   }
 
   async function uploadInParts(blob: Blob, fileName: string, options: UploadOptions): Promise<string> {
-    const { upload_url, file_url } = await initiate("initiate-multipart", blob, fileName, options);
+    const { upload_url, file_url } = await initiate(send, storageBaseUrl, "initiate-multipart", blob, fileName, options);
     const signed = new URL(upload_url);
     const at = (suffix: string) => `${signed.origin}${signed.pathname.replace(/\/+$/, "")}/${suffix}${signed.search}`;
     const parts: { partNumber: number; etag: string }[] = [];
@@ -187,7 +159,7 @@ export function createStorage(
     const blob = await asBlob(data, options.contentType);
     const fileName = options.fileName ?? fileNameOf(data) ?? `${Date.now()}.${extensionOf(blob.type)}`;
     if (blob.size > MULTIPART_THRESHOLD_BYTES) return uploadInParts(blob, fileName, options);
-    const { upload_url, file_url } = await initiate("initiate", blob, fileName, options);
+    const { upload_url, file_url } = await initiate(send, storageBaseUrl, "initiate", blob, fileName, options);
     options.onProgress?.({ uploadedBytes: 0, totalBytes: blob.size });
     await toSignedUrl("PUT", upload_url, blob, blob.type, options.signal);
     options.onProgress?.({ uploadedBytes: blob.size, totalBytes: blob.size });
@@ -195,6 +167,47 @@ export function createStorage(
   }
 
   return { upload: (data, options = {}) => redactingErrors(secrets, upload(data, options)) };
+}
+
+/** Asks the storage host, through the client's transport, for a signed upload URL and the file's public URL. */
+async function initiate(
+  send: Send,
+  storageBaseUrl: string,
+  kind: "initiate" | "initiate-multipart",
+  blob: Blob,
+  fileName: string,
+  options: UploadOptions,
+): Promise<Initiated> {
+  const headers: Record<string, string> = {};
+  if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
+  const [data] = await send({
+    method: "POST",
+    url: `${joinUrl(storageBaseUrl, `/storage/upload/${kind}`)}?storage_type=fal-cdn-v3`,
+    body: JSON.stringify({ content_type: blob.type, file_name: fileName }),
+    headers,
+    signal: options.signal,
+  });
+  const answer = data as Partial<Initiated> | undefined;
+  if (typeof answer?.upload_url !== "string" || typeof answer.file_url !== "string") {
+    throw new KontextApiError("POST storage upload initiate: the answer has no upload_url/file_url", {
+      status: 200,
+      body: data,
+      retryable: true,
+    });
+  }
+  return answer as Initiated;
+}
+
+/** The error for a signed URL's non-2xx answer, quoting what of its body fits the small cap. */
+async function signedUrlFailure(method: "PUT" | "POST", response: Response): Promise<KontextApiError> {
+  const read = await readCapped(response.body, SIGNED_ANSWER_BYTES).catch(() => undefined);
+  const text = read?.ok ? new TextDecoder().decode(read.bytes) : "";
+  const reason = describeErrorBody(text, 120) || response.statusText || "no details";
+  return new KontextApiError(`${method} upload failed with HTTP ${response.status}: ${reason}`, {
+    status: response.status,
+    body: text,
+    retryable: signedUrlStatus(response.status),
+  });
 }
 
 /** A part's answer (`{etag}`), read through the same small cap; unreadable or too large: nothing (the `etag` header then). */

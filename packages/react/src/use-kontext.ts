@@ -108,39 +108,17 @@ function abortError(message: string): DOMException {
  * Generate with one Kontext endpoint: `submit(input)` starts a job (`client.start`) inside a TanStack
  * mutation, follows its statuses and fetches its result through the job handle, and keeps its progress
  * (request id, queue position, logs) next to the mutation. Input and output types follow the endpoint id.
- *
- * (Longer than most functions here: a fifth of it is the options' destructuring, and the rest is hooks
- * that React requires to be called in this one function, in this order.)
  */
 export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontextOptions<E> = {}): UseKontextResult<E> {
-  const {
-    client: clientOption,
-    queryClient: queryClientOption,
-    logs = true,
-    cancelOnUnmount = false,
-    timeout,
-    onEnqueue,
-    onQueueUpdate,
-    onSuccess,
-    mode,
-    pollInterval,
-    webhookUrl,
-    priority,
-    startTimeout,
-    hint,
-    headers,
-    ...mutationOptions
-  } = options;
+  const { clientOption, queryClientOption, callbacks, onSuccess, startOptions, mutationOptions } = splitOptions(options);
   const client = useKontextClient(clientOption);
   const queryClient = useQueryClient(queryClientOption);
   const [progress, setProgress] = useState<Progress>(IDLE);
   const runRef = useRef<Run<E> | undefined>(undefined);
   const runCounter = useRef(0);
   // Callbacks and the unmount cleanup read the latest options without re-subscribing.
-  const latest = useRef({ onEnqueue, onQueueUpdate, cancelOnUnmount });
-  latest.current = { onEnqueue, onQueueUpdate, cancelOnUnmount };
-  // The whole-job `timeout` is the job handle's: it cancels the job and rejects the waits with KontextTimeoutError.
-  const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs, timeout };
+  const latest = useRef(callbacks);
+  latest.current = callbacks;
 
   const update: Update<E> = useCallback((run: Run<E>, change: (p: Progress) => Progress) => {
     setProgress((p) => (p.run === run.id ? change(p) : p));
@@ -175,23 +153,85 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
     queryClient,
   );
 
-  const cancel = useCallback(async () => {
+  const cancel = useCancel(runRef, update);
+  const reset = useReset(runRef, setProgress, mutation.reset);
+  useStopOnUnmount(runRef, latest);
+
+  const current = runRef.current?.id === progress.run ? runRef.current : undefined;
+  return shape(progress, mutation, { cancel, reset, job: current?.job });
+}
+
+/**
+ * The options sorted by who reads them: the hook (clients, callbacks), the job handle (`client.start`'s
+ * options, `logs` on by default) and TanStack's mutation (the rest).
+ */
+function splitOptions<E extends EndpointId>(options: UseKontextOptions<E>) {
+  const {
+    client: clientOption,
+    queryClient: queryClientOption,
+    logs = true,
+    cancelOnUnmount = false,
+    timeout,
+    onEnqueue,
+    onQueueUpdate,
+    onSuccess,
+    mode,
+    pollInterval,
+    webhookUrl,
+    priority,
+    startTimeout,
+    hint,
+    headers,
+    ...mutationOptions
+  } = options;
+  // The whole-job `timeout` is the job handle's: it cancels the job and rejects the waits with KontextTimeoutError.
+  const startOptions: StartOptions = { mode, pollInterval, webhookUrl, priority, startTimeout, hint, headers, logs, timeout };
+  const callbacks: LatestCallbacks = { onEnqueue, onQueueUpdate, cancelOnUnmount };
+  return { clientOption, queryClientOption, callbacks, onSuccess, startOptions, mutationOptions };
+}
+
+/** The options read when an event happens rather than when a job starts (kept in a ref, see `useKontext`). */
+interface LatestCallbacks {
+  onEnqueue?: (requestId: string) => void;
+  onQueueUpdate?: (status: QueueStatus) => void;
+  cancelOnUnmount: boolean;
+}
+
+/**
+ * The hook's slot for the run it follows (a React ref). The helper hooks below list it (and the other refs
+ * and the state setter) in their dependencies, as the linter asks of a ref passed in: these never change,
+ * so the callbacks keep one identity and the unmount cleanup still runs only on unmount.
+ */
+type RunSlot<E extends EndpointId> = { current: Run<E> | undefined };
+
+/** `cancel()`: marks the current run cancelled and cancels its job on the server. */
+function useCancel<E extends EndpointId>(runRef: RunSlot<E>, update: Update<E>): () => Promise<void> {
+  return useCallback(async () => {
     const run = runRef.current;
     if (!run || run.settled) return;
     update(run, (p) => ({ ...p, cancelled: true }));
     // The job handle cancels remotely as soon as the request id is known, and rejects its waits.
     await run.job.cancel();
-  }, [update]);
+  }, [runRef, update]);
+}
 
-  const resetMutation = mutation.reset;
-  const reset = useCallback(() => {
+/** `reset()`: stops following the current run here (the job keeps running) and resets the mutation. */
+function useReset<E extends EndpointId>(
+  runRef: RunSlot<E>,
+  setProgress: (progress: Progress) => void,
+  resetMutation: () => void,
+): () => void {
+  return useCallback(() => {
     const run = runRef.current;
     if (run && !run.settled) run.controller.abort(abortError("Reset"));
     runRef.current = undefined;
     setProgress(IDLE);
     resetMutation();
-  }, [resetMutation]);
+  }, [runRef, setProgress, resetMutation]);
+}
 
+/** On unmount, stops following the current run, and cancels its job too when `cancelOnUnmount` says so. */
+function useStopOnUnmount<E extends EndpointId>(runRef: RunSlot<E>, latest: { readonly current: LatestCallbacks }): void {
   useEffect(() => {
     // Runs on unmount only (StrictMode's rehearsal happens before any submit, so it finds nothing to stop).
     return () => {
@@ -200,10 +240,7 @@ export function useKontext<E extends EndpointId>(endpoint: E, options: UseKontex
       run.controller.abort(abortError("The component unmounted"));
       if (latest.current.cancelOnUnmount) run.job.cancel().catch(ignore);
     };
-  }, []);
-
-  const current = runRef.current?.id === progress.run ? runRef.current : undefined;
-  return shape(progress, mutation, { cancel, reset, job: current?.job });
+  }, [runRef, latest]);
 }
 
 type Update<E extends EndpointId> = (run: Run<E>, change: (p: Progress) => Progress) => void;
