@@ -3,7 +3,7 @@
  * Each piece lives in its own module; this one only wires them and holds the public entry points.
  */
 import type { EndpointId } from "@kontext-sdk/schema";
-import { validateInput } from "@kontext-sdk/schema";
+import { QUEUE_BASE_URL, validateInput } from "@kontext-sdk/schema";
 import { originOf } from "@kontext-sdk/schema/protocol";
 import { isBrowser } from "./credentials.js";
 import { customHostRefusal, KontextError, type SecretsOf } from "./errors.js";
@@ -20,7 +20,8 @@ import type { KontextClient, KontextClientOptions, KontextInput, KontextLiteClie
 export { nextPollWait, POLL_BACKOFF, STREAM_IDLE_MS, STREAM_REOPENS } from "./follow.js";
 export type * from "./types.js";
 
-export const QUEUE_HOST = "https://queue.fal.run";
+/** fal's queue host (the spec's `QUEUE_BASE_URL`). */
+export const QUEUE_HOST: string = QUEUE_BASE_URL;
 
 /**
  * The client, validating inputs with the schema's compiled validators unless `validate: false`. The typed

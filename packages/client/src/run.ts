@@ -3,7 +3,7 @@
  * result whose answer was lost, so neither does the client, except when the connection was refused and
  * nothing can have run.
  */
-import type { EndpointId, OutputOf } from "@kontext-sdk/schema";
+import { type EndpointId, type OutputOf, SYNC_BASE_URL } from "@kontext-sdk/schema";
 import { FAL_HEADERS, joinUrl } from "@kontext-sdk/schema/protocol";
 import { customHostRefusal } from "./errors.js";
 import type { Send } from "./http.js";
@@ -11,8 +11,8 @@ import { bounded } from "./signals.js";
 import { type BodyOptions, platformHeaders, prepareBody } from "./submit.js";
 import type { KontextClientOptions, KontextInput, KontextResult, RunOptions } from "./types.js";
 
-/** fal's sync host. */
-export const SYNC_HOST = "https://fal.run";
+/** fal's sync host (the spec's `SYNC_BASE_URL`). */
+export const SYNC_HOST: string = SYNC_BASE_URL;
 
 export type Run = <E extends EndpointId>(endpoint: E, input: KontextInput<E>, options?: RunOptions) => Promise<KontextResult<E>>;
 

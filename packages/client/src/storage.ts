@@ -8,11 +8,14 @@
  * `file_url` is only handed out once every byte is stored. A failed initiate may be retried freely
  * (nothing refers to its URLs yet).
  */
+import { STORAGE_BASE_URL, STORAGE_UPLOAD } from "@kontext-sdk/schema";
 import {
   describeErrorBody,
+  FAL_HEADERS,
   IMAGE_EXTENSIONS,
   type ImageMime,
   imageMimeOf,
+  initiatePath,
   joinUrl,
   readCapped,
   sleep,
@@ -24,12 +27,12 @@ import type { BinaryImage } from "./inputs.js";
 import { DEFAULT_RETRY, type RetryOptions, retryDelay } from "./retry.js";
 import { whenAborted } from "./signals.js";
 
-/** fal-js's multipart threshold (90 MiB) and part size (10 MiB). */
-export const MULTIPART_THRESHOLD_BYTES = 90 * 1024 * 1024;
-export const MULTIPART_PART_BYTES = 10 * 1024 * 1024;
+/** fal-js's multipart threshold (90 MiB) and part size (10 MiB), as the spec records them. */
+export const MULTIPART_THRESHOLD_BYTES: number = STORAGE_UPLOAD.multipartThresholdBytes;
+export const MULTIPART_PART_BYTES: number = STORAGE_UPLOAD.partBytes;
 
-/** fal's storage host (fal-js config.ts). */
-export const STORAGE_HOST = "https://rest.fal.ai";
+/** fal's storage host (fal-js config.ts; the spec's `STORAGE_BASE_URL`). */
+export const STORAGE_HOST: string = STORAGE_BASE_URL;
 
 /**
  * How a PUT (or the multipart POST) to a signed URL is retried unless the client's `retry` option says
@@ -136,7 +139,7 @@ export function createStorage(
   }
 
   async function uploadInParts(blob: Blob, fileName: string, options: UploadOptions): Promise<string> {
-    const { upload_url, file_url } = await initiate(send, storageBaseUrl, "initiate-multipart", blob, fileName, options);
+    const { upload_url, file_url } = await initiate(send, storageBaseUrl, true, blob, fileName, options);
     const signed = new URL(upload_url);
     const at = (suffix: string) => `${signed.origin}${signed.pathname.replace(/\/+$/, "")}/${suffix}${signed.search}`;
     const parts: { partNumber: number; etag: string }[] = [];
@@ -159,7 +162,7 @@ export function createStorage(
     const blob = await asBlob(data, options.contentType);
     const fileName = options.fileName ?? fileNameOf(data) ?? `${Date.now()}.${extensionOf(blob.type)}`;
     if (blob.size > MULTIPART_THRESHOLD_BYTES) return uploadInParts(blob, fileName, options);
-    const { upload_url, file_url } = await initiate(send, storageBaseUrl, "initiate", blob, fileName, options);
+    const { upload_url, file_url } = await initiate(send, storageBaseUrl, false, blob, fileName, options);
     options.onProgress?.({ uploadedBytes: 0, totalBytes: blob.size });
     await toSignedUrl("PUT", upload_url, blob, blob.type, options.signal);
     options.onProgress?.({ uploadedBytes: blob.size, totalBytes: blob.size });
@@ -173,16 +176,16 @@ export function createStorage(
 async function initiate(
   send: Send,
   storageBaseUrl: string,
-  kind: "initiate" | "initiate-multipart",
+  multipart: boolean,
   blob: Blob,
   fileName: string,
   options: UploadOptions,
 ): Promise<Initiated> {
   const headers: Record<string, string> = {};
-  if (options.lifecycle) headers["x-fal-object-lifecycle"] = lifecycleJson(options.lifecycle);
+  if (options.lifecycle) headers[FAL_HEADERS.uploadLifecycle] = lifecycleJson(options.lifecycle);
   const [data] = await send({
     method: "POST",
-    url: `${joinUrl(storageBaseUrl, `/storage/upload/${kind}`)}?storage_type=fal-cdn-v3`,
+    url: `${joinUrl(storageBaseUrl, initiatePath(multipart))}?storage_type=${STORAGE_UPLOAD.storageType}`,
     body: JSON.stringify({ content_type: blob.type, file_name: fileName }),
     headers,
     signal: options.signal,

@@ -13,7 +13,9 @@
  */
 import {
   bodyTooLargeResponse,
+  FAL_HEADERS,
   flatErrorResponse,
+  initiateKindOf,
   jsonResponse,
   readBodyText,
   readCapped,
@@ -72,7 +74,6 @@ export interface StorageSimulator {
   clear(): void;
 }
 
-const INITIATE = /^\/storage\/upload\/(initiate|initiate-multipart)$/;
 const UPLOAD = /^\/storage\/uploads\/([0-9a-f]{32})(?:\/(\d+|complete))?$/;
 const FILE = /^\/storage\/files\/([0-9a-f]{32})\/([^/]+)$/;
 
@@ -95,12 +96,12 @@ export function createStorageSimulator(now: () => number, options: StorageOption
 
   return {
     owns: (path) => path.startsWith("/storage/"),
-    needsAuth: (path) => INITIATE.test(path),
+    needsAuth: (path) => initiateKindOf(path) !== undefined,
     async handle(request, url, origin, path = url.pathname) {
-      const initiateMatch = INITIATE.exec(path);
-      if (initiateMatch) {
+      const multipart = initiateKindOf(path);
+      if (multipart !== undefined) {
         if (request.method !== "POST") return methodNotAllowed();
-        return initiate(state, request, initiateMatch[1] === "initiate-multipart", origin);
+        return initiate(state, request, multipart, origin);
       }
       const uploadMatch = UPLOAD.exec(path);
       if (uploadMatch) {
@@ -140,8 +141,8 @@ async function initiate(state: StorageState, request: Request, multipart: boolea
     return invalid(["body"], "JSON decode error", "json_invalid");
   }
   if (typeof body?.file_name !== "string" || !body.file_name) return invalid(["body", "file_name"], "Field required", "missing");
-  const ttlMs = lifecycleTtl(request.headers.get("x-fal-object-lifecycle"), state.defaultTtl);
-  if (ttlMs === undefined) return invalid(["header", "x-fal-object-lifecycle"], "Invalid lifecycle preference", "value_error");
+  const ttlMs = lifecycleTtl(request.headers.get(FAL_HEADERS.uploadLifecycle), state.defaultTtl);
+  if (ttlMs === undefined) return invalid(["header", FAL_HEADERS.uploadLifecycle], "Invalid lifecycle preference", "value_error");
   const token = randomHex(16);
   const upload: Upload = {
     token,

@@ -11,6 +11,8 @@ import {
   flatErrorResponse,
   fromBase64,
   fromHex,
+  initiateKindOf,
+  initiatePath,
   issuesFromDetail,
   jsonDepth,
   KontextError,
@@ -313,5 +315,16 @@ describe("readBodyText", () => {
     if (garbled.ok) throw new Error("unreachable");
     expect(garbled.response.status).toBe(422);
     expect(await garbled.response.json()).toMatchObject({ detail: [{ loc: ["body"], msg: "JSON decode error" }] });
+  });
+});
+
+describe("storage initiate paths", () => {
+  it("names single and multipart initiates both ways, and nothing else", () => {
+    expect(initiatePath(false)).toBe("/storage/upload/initiate");
+    expect(initiatePath(true)).toBe("/storage/upload/initiate-multipart");
+    expect(initiateKindOf("/storage/upload/initiate")).toBe(false);
+    expect(initiateKindOf("/storage/upload/initiate-multipart")).toBe(true);
+    for (const other of ["/storage/upload/initiate/", "/storage/uploads/x", "/constructor", "/storage/upload/toString"])
+      expect(initiateKindOf(other)).toBeUndefined();
   });
 });

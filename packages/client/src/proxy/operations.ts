@@ -1,5 +1,5 @@
 import { type EndpointId, endpoints, STORAGE_UPLOAD } from "@kontext-sdk/schema";
-import { parseRequestPath } from "@kontext-sdk/schema/protocol";
+import { initiateKindOf, initiatePath, parseRequestPath } from "@kontext-sdk/schema/protocol";
 
 /**
  * The operations the spec defines, recognised from a method and a path relative to an upstream base.
@@ -22,25 +22,15 @@ export type QueueOperation = Exclude<Operation, { kind: "upload" }>;
 /** Which host an operation belongs to: fal's queue host, its synchronous host, or its storage (REST) host. */
 export type HostKind = "queue" | "sync" | "storage";
 
-/** The storage initiate paths the proxy serves, relative to the storage host. */
-const INITIATE_PATHS: Readonly<Record<string, boolean>> = {
-  [STORAGE_UPLOAD.initiatePath]: false,
-  [STORAGE_UPLOAD.initiateMultipartPath]: true,
-};
-
-/** The upload operation a path names (`/storage/upload/initiate[-multipart]`), whatever the host and method. */
+/** The upload operation a path names (`/storage/upload/initiate[-multipart]`, core `initiateKindOf`), whatever the host and method. */
 export function matchInitiate(path: string): { kind: "upload"; multipart: boolean } | undefined {
-  const multipart = Object.hasOwn(INITIATE_PATHS, path) ? INITIATE_PATHS[path] : undefined;
+  const multipart = initiateKindOf(path);
   return multipart === undefined ? undefined : { kind: "upload", multipart };
 }
 
 /** The initiate path `pathname` ends with, if any (a direct path under a mount found from the path itself). */
 export const initiateSuffixOf = (pathname: string): string | undefined =>
-  Object.keys(INITIATE_PATHS).find((path) => pathname.endsWith(path));
-
-/** The upstream path of an upload operation. */
-export const initiatePath = (multipart: boolean): string =>
-  multipart ? STORAGE_UPLOAD.initiateMultipartPath : STORAGE_UPLOAD.initiatePath;
+  [initiatePath(false), initiatePath(true)].find((path) => pathname.endsWith(path));
 
 /** Every app path (`owner/app`) of the registry, longest first so a longer one wins a prefix match. */
 export const ALL_APP_PATHS: readonly string[] = [...new Set(Object.values(endpoints).map((endpoint) => endpoint.appPath))].sort(

@@ -5,13 +5,12 @@
  * when storage is off, so they get a refusal that says how to turn it on rather than a generic one.
  */
 import { STORAGE_BASE_URL } from "@kontext-sdk/schema";
-import { FAL_QUERY, joinUrl, requestPath } from "@kontext-sdk/schema/protocol";
+import { FAL_QUERY, initiatePath, joinUrl, requestPath } from "@kontext-sdk/schema/protocol";
 import { type Base, type ProxyConfig, trimSlash } from "./config.js";
 import {
   ALL_APP_PATHS,
   filterQuery,
   type HostKind,
-  initiatePath,
   initiateSuffixOf,
   matchInitiate,
   matchOperation,

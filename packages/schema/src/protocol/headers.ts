@@ -23,6 +23,8 @@ export const FAL_HEADERS = {
   storeIO: "x-fal-store-io",
   /** JSON `{expiration_duration_seconds, initial_acl}` for the job's output files. */
   objectLifecycle: "x-fal-object-lifecycle-preference",
+  /** The same JSON for an uploaded file, on a storage initiate (spec/storage.yaml `UploadLifecycle`). */
+  uploadLifecycle: "x-fal-object-lifecycle",
   /** fal's proxy protocol: the real URL of a call sent to a proxy (fal-js `proxyUrl`, @fal-ai/server-proxy). */
   targetUrl: "x-fal-target-url",
 } as const;

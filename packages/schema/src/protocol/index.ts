@@ -16,6 +16,7 @@
  *   bytes.ts       base64, hex, SHA-256 on web APIs
  *   sleep.ts       an abortable wait
  *   sse.ts         the server-sent events reader (fal's status stream)
+ *   storage.ts     the storage flow's initiate paths
  *   errors.ts      KontextError, the base of every error the packages throw
  *   env.ts         fal's key from the environment (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET)
  */
@@ -70,6 +71,7 @@ export {
 export { sleep } from "./sleep.js";
 export { createSseParser, type SseFeed, type SseMessage } from "./sse.js";
 export { isFinished, type QueueStatusName, statusHttpCode, withLogs } from "./status.js";
+export { initiateKindOf, initiatePath } from "./storage.js";
 export { escapeControl, REDACTED, redact, redactor, redactValue, safeText, secretForms, truncate } from "./text.js";
 export {
   FAL_JWKS_URL,
