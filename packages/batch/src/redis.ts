@@ -13,6 +13,7 @@
 import { resolve } from "node:path";
 import type { KontextLiteClient, KontextResult } from "@kontext-sdk/client";
 import type { EndpointId, KontextOutput } from "@kontext-sdk/schema";
+import { sleep } from "@kontext-sdk/schema/protocol";
 import { clientEngine, type FollowOptions, followOptions, type JobEngine } from "./engine.js";
 import { BatchError, isConnectionRefused, isRateLimited, type JobError, toJobError } from "./errors.js";
 import { type BatchJob, type InputProblem, type ReadJobsOptions, readJobs } from "./input.js";
@@ -324,7 +325,8 @@ export async function waitForBatch(options: WaitOptions): Promise<RedisBatchSumm
         stopped = true;
         break;
       }
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+      // The core's abortable wait: an abort ends the wait at once, and the next round reads what finished.
+      await sleep(options.intervalMs ?? 500, options.signal).catch(() => {});
     }
     const lines = options.jobs.flatMap((job) => {
       const line = finished.get(job.id);

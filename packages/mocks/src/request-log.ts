@@ -6,7 +6,7 @@
  * `x-fal-queue-priority`, `x-fal-runner-hint`, `x-fal-request-timeout`,
  * `x-fal-object-lifecycle-preference` — among them), so tests can assert what a client sent.
  */
-import { REDACTED, redactor, secretForms } from "@kontext-sdk/schema/protocol";
+import { REDACTED, redactor } from "@kontext-sdk/schema/protocol";
 import type { MockOperation } from "./faults.js";
 
 export interface RecordedRequest {
@@ -82,7 +82,7 @@ export class RequestLog {
    */
   private redactorFor(secrets: string[]): (text: string) => string {
     const key = secrets.join("\n");
-    if (this.lastRedactor?.key !== key) this.lastRedactor = { key, clean: quickRedactor(secrets) };
+    if (this.lastRedactor?.key !== key) this.lastRedactor = { key, clean: redactor(secrets) };
     return this.lastRedactor.clean;
   }
 
@@ -110,18 +110,6 @@ const utf8 = new TextEncoder();
 function recordedQuery(url: URL, clean: (text: string) => string): Record<string, string> {
   if (!url.search) return {};
   return Object.fromEntries([...url.searchParams].map(([name, value]) => [name, clean(value)]));
-}
-
-/**
- * The core's `redactor`, with a cheap first look: most strings of a request (its path, most headers)
- * contain no form of the secret at all, and those are returned as they are instead of being split and
- * joined once per form. A string that contains one gets the core's redaction, unchanged.
- */
-function quickRedactor(secrets: readonly string[]): (text: string) => string {
-  const forms = secrets.flatMap((secret) => secretForms(secret));
-  if (forms.length === 0) return (text) => text;
-  const clean = redactor(secrets);
-  return (text) => (forms.some((form) => text.includes(form)) ? clean(text) : text);
 }
 
 function looksJson(text: string, contentType: string | null): boolean {

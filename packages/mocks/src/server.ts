@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse } from "@kontext-sdk/schema/protocol";
+import { bodyTooLargeResponse, FAL_HEADERS, flatErrorResponse, readCapped } from "@kontext-sdk/schema/protocol";
 import { MAX_BODY_BYTES } from "./body.js";
 import { type BodyRead, BodySpools, readBody } from "./body-spool.js";
 import { KontextMockError } from "./errors.js";
@@ -357,21 +357,14 @@ async function send(
 }
 
 /**
- * A plain body as one buffer, read from its stream with a reader rather than with `arrayBuffer()`: the
- * bytes are the same, and on Node 20 undici's `arrayBuffer()` costs about four times as much (≈ 25 µs
- * against 6 µs for a status poll's body, more than building the Response did).
+ * A plain body (the mock's own answer, so uncapped) as one buffer, read from its stream with the core's
+ * reader rather than with `arrayBuffer()`: the bytes are the same, and on Node 20 undici's `arrayBuffer()`
+ * costs about four times as much (≈ 25 µs against 6 µs for a status poll's body).
  */
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-  }
-  return chunks.length === 1
-    ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength)
-    : Buffer.concat(chunks);
+  const read = await readCapped(body, Number.POSITIVE_INFINITY);
+  const bytes = read.ok ? read.bytes : new Uint8Array(0);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -50,11 +50,12 @@ export function redact(text: string, secrets: readonly (string | undefined | nul
 
 /**
  * `redact` with the secrets' forms worked out once, for a caller that redacts many strings with the same
- * secrets (the mock's request log: the URL, the query and every header of one request).
+ * secrets (the mock's request log: the URL, the query and every header of one request). Most strings hold
+ * no form at all, so each form is looked for before the string is split and joined on it.
  */
 export function redactor(secrets: readonly (string | undefined | null)[]): (text: string) => string {
   const forms = secrets.flatMap((secret) => (secret ? secretForms(secret) : []));
-  return (text) => forms.reduce((out, form) => out.split(form).join(REDACTED), text);
+  return (text) => forms.reduce((out, form) => (out.includes(form) ? out.split(form).join(REDACTED) : out), text);
 }
 
 /** Redacts, then truncates: the one way to put untrusted text in a message. */
