@@ -64,6 +64,14 @@ const resultImagesLoaded = (selector: string, count: number) =>
     },
     [selector, count] as const,
   );
+
+/** Chooses an edit of the file at `path` with the prompt "make it snow"; pressing Generate is left to the test. */
+async function fillEdit(path: string): Promise<void> {
+  await page.locator('input[name="kind"][value="edit"]').check();
+  await page.getByLabel("Image to edit").setInputFiles(path);
+  await page.getByLabel("Prompt").fill("make it snow");
+}
+
 /**
  * A real PNG of about 3.6 MB (1200×1000, stored uncompressed), well above the client's 1 MiB upload threshold,
  * written to its own temp directory as a user's photo would sit on disk. `remove` deletes the directory.
@@ -213,9 +221,7 @@ describe("examples/react-vite in Chromium", () => {
     const photo = largePhoto();
     try {
       expect(photo.size).toBeGreaterThan(3 * DEFAULT_UPLOAD_THRESHOLD);
-      await page.locator('input[name="kind"][value="edit"]').check();
-      await page.getByLabel("Image to edit").setInputFiles(photo.path);
-      await page.getByLabel("Prompt").fill("make it snow");
+      await fillEdit(photo.path);
       await page.locator('select[name="num_images"]').selectOption("1");
       await watchProgress();
       await page.getByRole("button", { name: "Generate" }).click();
@@ -271,9 +277,7 @@ describe("examples/react-vite in Chromium", () => {
     expect((await post("/__kontext-mock/fault", { kind: "status", status: 403, operation: "upload", skip: 1 })).status).toBe(204);
     const photo = largePhoto();
     try {
-      await page.locator('input[name="kind"][value="edit"]').check();
-      await page.getByLabel("Image to edit").setInputFiles(photo.path);
-      await page.getByLabel("Prompt").fill("make it snow");
+      await fillEdit(photo.path);
       await page.getByRole("button", { name: "Generate" }).click();
       const error = page.getByTestId("error");
       await error.waitFor();
@@ -295,9 +299,7 @@ describe("examples/react-vite in Chromium", () => {
     expect((await post("/__kontext-mock/fault", { kind: "latency", ms: 20_000, operation: "upload", skip: 1 })).status).toBe(204);
     const photo = largePhoto();
     try {
-      await page.locator('input[name="kind"][value="edit"]').check();
-      await page.getByLabel("Image to edit").setInputFiles(photo.path);
-      await page.getByLabel("Prompt").fill("make it snow");
+      await fillEdit(photo.path);
       await page.getByRole("button", { name: "Generate" }).click();
       const bar = page.getByRole("progressbar", { name: /^Uploading big-photo\.png/ });
       await bar.waitFor();
