@@ -1,32 +1,17 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { createFalClient } from "@fal-ai/client";
 import { createKontextMock, createManualClock, type ManualClock } from "@kontext-sdk/mocks";
 import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKontextClient } from "../src/index.js";
-import { createKontextProxy, type KontextProxyOptions, toNodeHandler } from "../src/proxy.js";
+import { createKontextProxy, type KontextProxyOptions } from "../src/proxy.js";
+import { close, listen } from "./support/proxy-server.js";
 
 const KEY = "server-key-id:server-key-secret-123456";
 const T2I = "fal-ai/flux-pro/kontext/text-to-image";
 // Jobs move only when a test advances the mock's manual clock, so nothing here depends on timing.
 const STEP = 1000;
 const TIMELINE = { queueSteps: 1, progressSteps: 2, stepMs: STEP };
-
-/** The proxy on a real loopback socket, through the node adapter. */
-async function listen(options: KontextProxyOptions): Promise<{ url: string; server: Server }> {
-  const handler = toNodeHandler(createKontextProxy(options));
-  const server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server };
-}
-
-const close = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 
 /** What a browser adds to a same-origin call; @fal-ai/client in Node is not a browser, so its fetch plays one. */
 function asBrowser(origin: string): typeof fetch {

@@ -4,35 +4,19 @@
  * go from the client straight to the mock's signed URL, with no key; a proxy without `storage` refuses
  * the initiate clearly and nothing reaches upstream.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { createFalClient } from "@fal-ai/client";
 import { createManualClock } from "@kontext-sdk/mocks";
 import { type MockServer, startMockServer } from "@kontext-sdk/mocks/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createKontextClient, KontextApiError } from "../src/index.js";
-import { createKontextProxy, type KontextProxyOptions, toNodeHandler } from "../src/proxy.js";
+import { close, listen } from "./support/proxy-server.js";
 
 const KEY = "server-key-id:server-storage-secret-123456";
 const MAX = "fal-ai/flux-pro/kontext/max";
 const TIMELINE = { queueSteps: 1, progressSteps: 1, stepMs: 1000 };
 // The mock server caps every body at the spec's 10 MiB, its upload PUTs included; a 25 MB file needs more room.
 const MOCK_BODY_CAP = 64 * 1024 * 1024;
-
-/** The proxy on a real loopback socket, through the node adapter. */
-async function listen(options: KontextProxyOptions): Promise<{ url: string; server: Server }> {
-  const handler = toNodeHandler(createKontextProxy(options));
-  const server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server };
-}
-
-const close = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 
 /** One call the browser made: where it went, whether it carried a key, and (from the proxy) the answer's text. */
 interface Sent {
